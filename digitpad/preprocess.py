@@ -1,0 +1,207 @@
+"""Turn whatever a person hands us (canvas, upload, array) into an MNIST-style 28x28 digit.
+
+MNIST's procedure: crop to the ink, scale the longer side to 20 px with antialiasing, and place
+the result on 28x28 so that its centre of mass sits at the centre. Ink is 1.0, paper 0.0.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+Image.MAX_IMAGE_PIXELS = 40_000_000  # Pillow's decompression-bomb guard, at a 40 MP ceiling
+DIGIT_BOX = 20
+SIDE = 28
+WORK_SIDE = 256  # larger inputs are box-reduced to about this size first: 12x the 20 px output
+INK_LEVEL = 0.25  # contrast above which a pixel counts as ink
+MIN_EXTENT = 0.04  # ink spanning less than this share of the image is a speck, not a digit
+SPECK_EXTENT = 0.2  # a blob smaller than this share of the largest blob's extent ...
+SPECK_MASS = 0.1  # ... holding less than this share of the ink is a stray speck
+GRID = 48
+
+
+class NoInk(ValueError):
+    """The image holds no digit to read (empty, blank, or only a speck)."""
+
+
+class BadImage(ValueError):
+    """The input is not an image we can read."""
+
+
+def to_gray(image: Any) -> np.ndarray:
+    """Any supported input as a float32 HxW array in [0, 1], 0 black; RGBA over white."""
+    if isinstance(image, dict):
+        image = image.get("composite")
+        if image is None:
+            raise NoInk("The canvas is empty: draw a digit.")
+    if isinstance(image, (str, os.PathLike)):
+        image = open_image(Path(image))
+    if isinstance(image, np.ndarray):
+        image = array_to_pil(image)
+    if not isinstance(image, Image.Image):
+        raise BadImage(f"Cannot read a {type(image).__name__} as an image.")
+    if image.width == 0 or image.height == 0:
+        raise NoInk("The image is empty.")
+    return pil_to_gray(image)
+
+
+def open_image(path: Path) -> Image.Image:
+    """Open an image file fully (first frame of an animation); BadImage if it is not one."""
+    try:
+        with Image.open(path) as im:
+            im.seek(0)
+            im.load()
+            return ImageOps.exif_transpose(im)
+    except Image.DecompressionBombError as e:
+        raise BadImage(f"{path.name} is too large ({e}).") from e
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise BadImage(f"{path.name} is not a readable image ({type(e).__name__}).") from e
+
+
+def array_to_pil(array: np.ndarray) -> Image.Image:
+    """An HxW, HxWx3 or HxWx4 array (uint8 0-255, or float 0-1) as a PIL image."""
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise BadImage(f"An image array must be HxW, HxWx3 or HxWx4, not {array.shape}.")
+    if array.dtype != np.uint8:
+        array = np.asarray(array, dtype=np.float32)
+        array = np.nan_to_num(array)
+        scale = 255.0 if array.max(initial=0) <= 1.0 else 1.0
+        array = np.clip(array * scale, 0, 255).astype(np.uint8)
+    return Image.fromarray(array)
+
+
+def pil_to_gray(image: Image.Image) -> np.ndarray:
+    """Grey levels in [0, 1]; transparency composited over white, 16-bit and CMYK converted."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        image = Image.fromarray((np.asarray(image, dtype=np.float32) / 257).clip(0, 255)
+                                .astype(np.uint8))
+    factor = max(image.size) // WORK_SIDE
+    if factor > 1:
+        image = image.convert("RGBA" if has_alpha(image) else "L").reduce(factor)
+    if has_alpha(image):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        gray = Image.alpha_composite(white, rgba).convert("L")
+        alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255
+        gray_array = np.asarray(gray, dtype=np.float32) / 255
+        if np.ptp(gray_array) < INK_LEVEL and np.ptp(alpha) >= INK_LEVEL:
+            # light ink on a transparent background vanishes over white: the alpha is the ink
+            return 1.0 - alpha
+        return gray_array
+    return np.asarray(image.convert("L"), dtype=np.float32) / 255
+
+
+def has_alpha(image: Image.Image) -> bool:
+    """Whether the image carries transparency."""
+    return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+
+
+def to_ink(gray: np.ndarray) -> np.ndarray:
+    """Ink strength in [0, 1] from grey levels, for dark-on-light and light-on-dark alike.
+
+    The paper is the border's median grey; ink is what differs from it, stretched so the
+    strongest ink is 1.
+    """
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    paper = float(np.median(border))
+    contrast = np.abs(gray - paper)
+    peak = float(np.percentile(contrast, 99.9))
+    if peak < INK_LEVEL:
+        return np.zeros_like(gray)
+    return np.clip(contrast / peak, 0.0, 1.0)
+
+
+def ink_cells(ink: np.ndarray) -> tuple[np.ndarray, int]:
+    """Ink mass per cell of a coarse grid (GRID cells on the longer side), and the cell size."""
+    cell = max(1, -(-max(ink.shape) // GRID))
+    height, width = -(-ink.shape[0] // cell) * cell, -(-ink.shape[1] // cell) * cell
+    padded = np.zeros((height, width), dtype=np.float32)
+    padded[:ink.shape[0], :ink.shape[1]] = np.where(ink > INK_LEVEL, ink, 0)
+    return padded.reshape(height // cell, cell, width // cell, cell).sum(axis=(1, 3)), cell
+
+
+def blobs(cells: np.ndarray) -> list[np.ndarray]:
+    """8-connected groups of non-empty cells, each as an (n, 2) array of (row, col).
+
+    NumPy and Pillow have no component labelling (Pillow's flood fill runs in Python); on a
+    coarse grid of a few hundred cells a plain search is fast enough.
+    """
+    remaining = set(zip(*np.nonzero(cells), strict=False))
+    groups = []
+    while remaining:
+        stack = [remaining.pop()]
+        group = list(stack)
+        while stack:
+            y, x = stack.pop()
+            for neighbour in ((y + dy, x + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)):
+                if neighbour in remaining:
+                    remaining.remove(neighbour)
+                    stack.append(neighbour)
+                    group.append(neighbour)
+        groups.append(np.array(group))
+    return groups
+
+
+def remove_specks(ink: np.ndarray) -> np.ndarray:
+    """The ink without stray specks: small blobs far from the digit that hold little ink."""
+    cells, cell = ink_cells(ink)
+    groups = blobs(cells)
+    if not groups:
+        raise NoInk("The canvas is empty: draw a digit.")
+    extents = [int((g.max(axis=0) - g.min(axis=0)).max()) + 1 for g in groups]
+    masses = [float(cells[g[:, 0], g[:, 1]].sum()) for g in groups]
+    total, largest = sum(masses), max(extents)
+    keep = np.zeros(cells.shape, dtype=bool)
+    for group, extent, mass in zip(groups, extents, masses, strict=False):
+        if extent >= SPECK_EXTENT * largest or mass >= SPECK_MASS * total:
+            keep[group[:, 0], group[:, 1]] = True
+    keep = keep.repeat(cell, axis=0).repeat(cell, axis=1)[:ink.shape[0], :ink.shape[1]]
+    return np.where(keep, ink, 0)
+
+
+def ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
+    """Bounding box (top, bottom, left, right) of the ink; NoInk if it is only a speck."""
+    rows = np.flatnonzero((ink > INK_LEVEL).any(axis=1))
+    cols = np.flatnonzero((ink > INK_LEVEL).any(axis=0))
+    if rows.size == 0:
+        raise NoInk("The canvas is empty: draw a digit.")
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    if max(bottom - top, right - left) < MIN_EXTENT * max(ink.shape):
+        raise NoInk("Only a speck: draw a digit.")
+    return top, bottom, left, right
+
+
+def scale_to_box(ink: np.ndarray, box: int = DIGIT_BOX) -> np.ndarray:
+    """Scale so the longer side is box pixels, keeping the aspect ratio, with antialiasing."""
+    height, width = ink.shape
+    factor = box / max(height, width)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.LANCZOS),
+                      dtype=np.float32).clip(0.0, 1.0)
+
+
+def center_by_mass(digit: np.ndarray, side: int = SIDE) -> np.ndarray:
+    """Place digit on a side x side field with its centre of mass at the centre (whole pixels)."""
+    height, width = digit.shape
+    mass = digit.sum()
+    ys, xs = np.indices(digit.shape)
+    cy = (ys * digit).sum() / mass if mass > 0 else (height - 1) / 2
+    cx = (xs * digit).sum() / mass if mass > 0 else (width - 1) / 2
+    top = int(np.clip(round((side - 1) / 2 - cy), 0, side - height))
+    left = int(np.clip(round((side - 1) / 2 - cx), 0, side - width))
+    field = np.zeros((side, side), dtype=np.float32)
+    field[top:top + height, left:left + width] = digit
+    return field
+
+
+def preprocess(image: Any) -> np.ndarray:
+    """A 28x28 float32 MNIST-style digit from any supported input; NoInk if there is none."""
+    ink = remove_specks(to_ink(to_gray(image)))
+    top, bottom, left, right = ink_box(ink)
+    return center_by_mass(scale_to_box(ink[top:bottom, left:right]))

@@ -1,0 +1,119 @@
+"""Train the digit MLP on MNIST from the command line (the Train tab runs the same code).
+
+    python train.py                      # seed 000's run: 1000 iterations of 128, Adam 1e-4
+    python train.py --out model/digitpad.keras --strokes ../shared/pendigits/pendigits-dev.json.gz
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from digitpad.data import FILES, Mnist, MnistError, load_mnist
+from digitpad.evaluate import predict_labels, stroke_digits
+from digitpad.model import card_path, export_saved_model, make_predictor, save_model, write_card
+from digitpad.strokes import load_strokes
+from digitpad.training import ConfigError, Diverged, Progress, TrainConfig, train
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    d = TrainConfig()
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--learning-rate", type=float, default=d.learning_rate)
+    p.add_argument("--dropout", type=float, default=d.dropout)
+    p.add_argument("--iterations", type=int, default=d.iterations)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--hidden", default=",".join(map(str, d.hidden)),
+                   help="hidden layer sizes, e.g. 512,256,128; empty for softmax regression")
+    p.add_argument("--augment", action="store_true", help="distort digits as people draw them")
+    p.add_argument("--cosine-decay", action="store_true", help="anneal the learning rate")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--data-dir", help="folder with the four MNIST IDX files (else $MNIST_DIR, "
+                                      "the Keras cache, or a download)")
+    p.add_argument("--out", help="save the model here (.keras) with a model card beside it")
+    p.add_argument("--export", help="also export a TensorFlow SavedModel to this folder")
+    p.add_argument("--strokes", help="pen-drawn digits (JSON) to measure accuracy on drawings")
+    p.add_argument("--logdir", help="write TensorBoard scalars here")
+    return p.parse_args(argv)
+
+
+def data_checksums(data: Mnist) -> dict[str, str]:
+    """md5 of each MNIST file read, so a card says exactly which data made the model."""
+    folder = Path(data.source)
+    if not folder.is_dir():
+        return {"source": data.source}
+    sums = {}
+    for stem in FILES.values():
+        path = next(p for p in (folder / (stem + ".gz"), folder / stem) if p.exists())
+        sums[path.name] = hashlib.md5(path.read_bytes()).hexdigest()
+    return sums
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    hidden = tuple(int(h) for h in args.hidden.split(",") if h.strip())
+    config = TrainConfig(args.learning_rate, args.dropout, args.iterations, args.batch_size,
+                         hidden, args.augment, args.cosine_decay, args.seed)
+    try:
+        data = load_mnist(args.data_dir)
+    except MnistError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    writer = tf.summary.create_file_writer(args.logdir) if args.logdir else None
+
+    def show(p: Progress) -> None:
+        if p.iteration % 100 == 0 or p.iteration == config.iterations:
+            print(f"iteration {p.iteration:6d}  minibatch loss {p.loss:.4f}  "
+                  f"minibatch accuracy {p.accuracy:.4f}  validation accuracy "
+                  f"{p.val_accuracy:.4f}  {p.seconds:6.1f}s", flush=True)
+        if writer is not None:
+            with writer.as_default(step=p.iteration):
+                tf.summary.scalar("loss", p.loss)
+                tf.summary.scalar("accuracy", p.accuracy)
+                tf.summary.scalar("val_accuracy", p.val_accuracy)
+
+    try:
+        result = train(config, data, on_progress=show)
+    except (ConfigError, Diverged) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    predict = make_predictor(result.model)
+    test_images = data.x_test.astype(np.float32) / 255.0
+    test_accuracy = float(np.mean(predict_labels(predict, test_images) == data.y_test))
+    card = {**result.summary(), "test_accuracy": round(test_accuracy, 4)}
+    if args.strokes:
+        records = load_strokes(args.strokes)
+        labels = np.array([r["label"] for r in records])
+        drawn = float(np.mean(predict_labels(predict, stroke_digits(records)) == labels))
+        card["drawings_accuracy"] = round(drawn, 4)
+        card["drawings"] = Path(args.strokes).name
+        print(f"accuracy on drawings ({Path(args.strokes).name}): {drawn:.4f}")
+    if args.out:
+        save_model(result.model, args.out)
+        card.update(
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            command="python train.py " + " ".join(sys.argv[1:] if argv is None else argv),
+            data=data_checksums(data),
+            versions={"python": platform.python_version(), "tensorflow": tf.__version__,
+                      "keras": keras.__version__, "numpy": np.__version__})
+        write_card(card, card_path(args.out))
+        print(f"saved {args.out} and {card_path(args.out)}")
+    if args.export:
+        export_saved_model(result.model, args.export)
+        print(f"exported SavedModel to {args.export}")
+    print(f"test_accuracy={test_accuracy:.4f} validation_accuracy={result.val_accuracy:.4f} "
+          f"train_seconds={result.train_seconds:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
