@@ -6,10 +6,10 @@ import math
 
 import tensorflow as tf
 
-MAX_ROTATION = math.radians(12)
-SCALE = (0.85, 1.1)
-MAX_ASPECT = 0.15  # width stretched or squeezed by up to this share relative to the height
-MAX_SHEAR = 0.3
+MAX_ROTATION = math.radians(20)
+SCALE = (0.8, 1.1)
+MAX_ASPECT = 0.3  # width stretched or squeezed by up to this share relative to the height
+MAX_SHEAR = 0.45
 MAX_SHIFT = 2.0  # pixels
 ELASTIC_KNOTS = 5  # the elastic field is random on a 5x5 grid, smoothly interpolated between
 ELASTIC_ALPHA = 0.8  # typical elastic displacement, pixels

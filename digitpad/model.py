@@ -84,6 +84,7 @@ def make_predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
     def predict(images: np.ndarray) -> np.ndarray:
         return forward(np.asarray(images, dtype=np.float32).reshape(-1, 28, 28)).numpy()
 
+    predict(np.zeros((1, 28, 28), np.float32))  # trace now, not on someone's first stroke
     return predict
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 CANVAS_SIZE = 400  # the sketchpad's canvas, in canvas pixels (square)
-BRUSH_WIDTH = 20  # the sketchpad's brush diameter, in canvas pixels
+BRUSH_WIDTH = 28  # the sketchpad's brush diameter, in canvas pixels
 DIGIT_HEIGHT = 0.6  # a typical digit is drawn this tall, as a share of the canvas
 MAX_DIGIT_WIDTH = 0.9
 SUPERSAMPLE = 4  # drawn larger then reduced, for the browser canvas's antialiased edges
