@@ -22,12 +22,21 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 MAX_UPLOAD = "10mb"
 CANVAS_BOX = 440  # on-screen size of the sketchpad, CSS pixels
 PICK_BRUSH = """() => {
-  // the sketchpad opens with no tool selected; choose the brush so a first touch draws
-  const pick = () => {
-    const brush = document.querySelector('#sketchpad button[aria-label="Brush"]');
-    if (brush) brush.click(); else setTimeout(pick, 50);
+  // the sketchpad opens with no tool selected, and "Clear canvas" drops the brush again:
+  // choose the brush on load and after each clear, so the next touch draws
+  const brushSelector = '#sketchpad button[aria-label="Brush"]';
+  const pick = (tries) => {
+    const brush = document.querySelector(brushSelector);
+    if (brush && brush.classList.contains('highlight')) return;
+    if (brush) brush.click();
+    if (tries > 0) setTimeout(() => pick(tries - 1), 50);
   };
-  pick();
+  pick(200);
+  document.addEventListener('click', (event) => {
+    if (event.target.closest('#sketchpad button[aria-label="Clear canvas"]')) {
+      setTimeout(() => pick(40), 50);
+    }
+  }, true);
 }"""
 
 

@@ -18,6 +18,7 @@ DIGIT_BOX = 20
 SIDE = 28
 WORK_SIDE = 256  # larger inputs are box-reduced to about this size first: 12x the 20 px output
 INK_LEVEL = 0.25  # contrast above which a pixel counts as ink
+PAPER_NOISE = 0.05  # contrast below this is the paper's own grain
 MIN_EXTENT = 0.04  # ink spanning less than this share of the image is a speck, not a digit
 SPECK_EXTENT = 0.2  # a blob smaller than this share of the largest blob's extent ...
 SPECK_MASS = 0.1  # ... holding less than this share of the ink is a stray speck
@@ -81,10 +82,11 @@ def pil_to_gray(image: Image.Image) -> np.ndarray:
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         image = Image.fromarray((np.asarray(image, dtype=np.float32) / 257).clip(0, 255)
                                 .astype(np.uint8))
+    transparent = has_alpha(image) and image.convert("RGBA").getchannel("A").getextrema()[0] < 255
     factor = max(image.size) // WORK_SIDE
     if factor > 1:
-        image = image.convert("RGBA" if has_alpha(image) else "L").reduce(factor)
-    if has_alpha(image):
+        image = image.convert("RGBA" if transparent else "L").reduce(factor)
+    if transparent:
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         gray = Image.alpha_composite(white, rgba).convert("L")
@@ -111,7 +113,9 @@ def to_ink(gray: np.ndarray) -> np.ndarray:
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     paper = float(np.median(border))
     contrast = np.abs(gray - paper)
-    peak = float(np.percentile(contrast, 99.9))
+    marked = contrast[contrast > PAPER_NOISE]
+    # the ink's own strong end, not the image's: a thin digit on a big page is few pixels
+    peak = float(np.percentile(marked, 95)) if marked.size else 0.0
     if peak < INK_LEVEL:
         return np.zeros_like(gray)
     return np.clip(contrast / peak, 0.0, 1.0)

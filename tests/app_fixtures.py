@@ -1,0 +1,353 @@
+"""The running app and a real Chromium for tests (and bench/draw_latency.py) that drive it.
+
+Test modules import the fixtures explicitly:
+
+    from app_fixtures import app_server, browser, page  # noqa: F401
+
+Drawing goes through real mouse events (page.mouse) at canvas pixels mapped to the screen the
+way the sketchpad maps them (see `canvas_transform`).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from digitpad.strokes import CANVAS_SIZE  # noqa: E402
+
+MODEL = "model/digitpad.keras"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1280, "height": 900}
+START_TIMEOUT = 90  # seconds for the app to answer (TensorFlow import, model load, trace)
+WAIT = 15  # seconds for anything in the page: a prediction, the empty state, the brush
+QUIET = 0.6  # seconds without network traffic or a change of the answer before it counts
+
+CANVAS = "#sketchpad canvas"
+BRUSH = '#sketchpad button[aria-label="Brush"]'
+CLEAR = '#sketchpad button[aria-label="Clear canvas"]'
+UNDO = '#sketchpad button[aria-label="Undo"]'
+RESULT = "#result .dp-result"
+UPLOAD_INPUT = "#upload input[type=file]"
+UPLOAD_ACCORDION = "Or upload a photo or scan of a digit"
+# Gradio's zoom tool fits the fixed canvas into its drawing surface with this margin on each
+# side (ZoomTool.border_padding) and never enlarges it beyond 1:1.
+FIT_MARGIN = 30
+
+BRUSH_READY_JS = f"""() => !!document.querySelector('{BRUSH}')?.classList.contains('highlight')"""
+
+
+# -- the app ---------------------------------------------------------------------------------
+
+class AppDidNotStart(RuntimeError):
+    """The app process died or did not answer in time; the message holds its output."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(model: str = MODEL, timeout: float = START_TIMEOUT) -> Iterator[str]:
+    """`python app.py --port <free> --model <model>` from the repo root; yields its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--model", model],
+                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_http(url, proc, log, timeout)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, log, timeout: float) -> None:
+    """Return once url answers 200; AppDidNotStart with the app's output if it dies or stalls."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AppDidNotStart(f"app.py exited with code {proc.returncode}:\n{tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    raise AppDidNotStart(f"app.py did not answer at {url} within {timeout:.0f} s:\n{tail(log)}")
+
+
+def tail(log, chars: int = 4000) -> str:
+    log.flush()
+    log.seek(0)
+    return log.read()[-chars:]
+
+
+@pytest.fixture(scope="module")
+def app_server() -> Iterator[str]:
+    """The app on a free port, serving the shipped model; its URL."""
+    try:
+        with running_app() as url:
+            yield url
+    except AppDidNotStart as e:
+        pytest.fail(str(e), pytrace=False)
+
+
+# -- the browser -----------------------------------------------------------------------------
+
+def launch_chromium(playwright):
+    """Debian's Chromium, headless, through Playwright."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.is_file():
+        message = f"{CHROMIUM} not found: install Debian's chromium to run the browser tests"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+def open_app(page, url: str):
+    """Load the app and wait until the canvas is there and the brush is picked."""
+    traffic(page)
+    page.goto(url)
+    page.wait_for_selector(CANVAS, timeout=START_TIMEOUT * 1000)
+    page.wait_for_function(BRUSH_READY_JS, timeout=WAIT * 1000)
+    page.wait_for_selector(RESULT, timeout=WAIT * 1000)
+    return page
+
+
+@pytest.fixture
+def page(browser, app_server):
+    """A fresh browser context with the app open, brush ready."""
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        yield open_app(context.new_page(), app_server)
+    finally:
+        context.close()
+
+
+# -- what the page is doing on the network ---------------------------------------------------
+
+class Traffic:
+    """Requests to the app's API from one page: how many are open, how many events were sent."""
+
+    def __init__(self, page):
+        self.open = 0
+        self.joins = 0  # events sent to the queue (one per prediction the page asks for)
+        self.mark = 0  # joins when the last input (stroke, undo, upload) was made
+        self.last = time.monotonic()
+        self.uploads = []  # responses to /gradio_api/upload, newest last
+        page.on("request", self.started)
+        page.on("requestfinished", self.ended)
+        page.on("requestfailed", self.ended)
+        page.on("response", self.answered)
+
+    @staticmethod
+    def ours(request) -> bool:
+        return "/gradio_api/" in request.url and "heartbeat" not in request.url
+
+    def started(self, request) -> None:
+        if self.ours(request):
+            self.open += 1
+            self.joins += "/queue/join" in request.url
+            self.last = time.monotonic()
+
+    def ended(self, request) -> None:
+        if self.ours(request):
+            self.open = max(0, self.open - 1)
+            self.last = time.monotonic()
+
+    def answered(self, response) -> None:
+        if urlparse(response.url).path.endswith("/gradio_api/upload"):
+            self.uploads = [*self.uploads[-29:], response]
+
+
+_TRAFFIC: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def traffic(page) -> Traffic:
+    if page not in _TRAFFIC:
+        _TRAFFIC[page] = Traffic(page)
+    return _TRAFFIC[page]
+
+
+def last_composite(page) -> np.ndarray:
+    """The canvas as the app last received it (RGBA, canvas pixels), read from the server's
+    upload folder: the tests start the app on this machine."""
+    for response in reversed(traffic(page).uploads):
+        for path in response.json():
+            if path.endswith("composite.png"):
+                return np.asarray(Image.open(path).convert("RGBA"))
+    raise AssertionError("the page has not sent a canvas to the app")
+
+
+# -- drawing and reading the answer ----------------------------------------------------------
+
+def canvas_transform(page) -> tuple[float, float, float]:
+    """(left, top, scale): where canvas pixel (0, 0) is on the screen, and CSS px per canvas px.
+
+    The drawing surface (the first canvas) is larger than the 400x400 canvas: the sketchpad
+    shows the canvas centred in it, shrunk to leave FIT_MARGIN px free on each side (376 px
+    at 94% on a 436 px surface), not stretched to the surface's bounding box.
+    """
+    box = page.locator(CANVAS).first.bounding_box()
+    scale = min(1.0, (min(box["width"], box["height"]) - 2 * FIT_MARGIN) / CANVAS_SIZE)
+    left = box["x"] + (box["width"] - CANVAS_SIZE * scale) / 2
+    top = box["y"] + (box["height"] - CANVAS_SIZE * scale) / 2
+    return left, top, scale
+
+
+def draw_strokes(page, strokes: Sequence[np.ndarray]) -> None:
+    """Draw pen strokes, each an (n, 2) array of (x, y) canvas pixels, as mouse drags."""
+    left, top, scale = canvas_transform(page)
+    for stroke in strokes:
+        points = [(left + x * scale, top + y * scale) for x, y in np.asarray(stroke, float)]
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*point)
+        page.mouse.up()
+    mark_input(page)
+
+
+def mark_input(page) -> None:
+    """Note that an input was just made: the next answer must come from a later event."""
+    flow = traffic(page)
+    flow.mark = flow.joins
+
+
+def result_html(page) -> str:
+    return page.locator(RESULT).evaluate("e => e.outerHTML")
+
+
+def wait_for_prediction(page, previous_html: str | None = None, timeout: float = WAIT) -> int:
+    """The digit the page shows once it has answered the last input and gone quiet.
+
+    The answer must differ from previous_html (if given), come from an event sent after the
+    last input, and stay put with no request open for QUIET seconds: a drawing of several
+    strokes gets an answer after each stroke, and only the last one counts.
+    """
+    flow = traffic(page)
+    deadline = time.monotonic() + timeout
+    html, changed = None, time.monotonic()
+    while True:
+        page.wait_for_timeout(100)
+        now = time.monotonic()
+        current = result_html(page)
+        if current != html:
+            html, changed = current, now
+        answered = ("dp-winner" in html and html != previous_html and flow.joins > flow.mark
+                    and flow.open == 0)
+        if answered and now - max(changed, flow.last) >= QUIET:
+            return int(page.locator(f"{RESULT} .dp-digit").inner_text())
+        if now > deadline:
+            raise AssertionError(
+                f"no new prediction within {timeout:.0f} s (events sent since the input: "
+                f"{flow.joins - flow.mark}, requests open: {flow.open}); showing:\n{html}")
+
+
+def probabilities(page) -> dict[int, float]:
+    """The ten bars' probabilities, by digit."""
+    bars = page.locator(f"{RESULT} .dp-bar").evaluate_all(
+        "bars => bars.map(b => [b.dataset.digit, b.dataset.p])")
+    return {int(digit): float(p) for digit, p in bars}
+
+
+def brush_ready(page) -> bool:
+    return page.evaluate(BRUSH_READY_JS)
+
+
+def pick_brush(page) -> None:
+    if not brush_ready(page):
+        page.click(BRUSH)
+        page.wait_for_function(BRUSH_READY_JS, timeout=WAIT * 1000)
+
+
+def is_empty(page) -> bool:
+    return page.locator(f"{RESULT}.dp-empty").count() == 1
+
+
+def clear_canvas(page, reselect_brush: bool = True) -> None:
+    """Press "Clear canvas" and wait for the calm empty state.
+
+    Gradio's clear also drops the brush (it switches the sketchpad to its "image" tool), so
+    a person has to pick the brush again before drawing; reselect_brush does that, as a
+    person would. test_brush_still_ready_after_clear checks whether the app keeps it.
+    """
+    flow = traffic(page)
+    page.click(CLEAR)
+    page.wait_for_selector(f"{RESULT}.dp-empty", timeout=WAIT * 1000)
+    deadline = time.monotonic() + WAIT
+    while flow.open or time.monotonic() - flow.last < QUIET / 2:
+        if time.monotonic() > deadline:
+            break
+        page.wait_for_timeout(100)
+    if reselect_brush:
+        pick_brush(page)
+
+
+def undo(page) -> None:
+    page.click(UNDO)
+    mark_input(page)
+
+
+def upload_image(page, path: str | os.PathLike) -> None:
+    """Open the upload accordion and put a file into the image input."""
+    if not page.locator(UPLOAD_INPUT).count() or not page.locator("#upload").is_visible():
+        page.get_by_text(UPLOAD_ACCORDION).click()
+    page.wait_for_selector(UPLOAD_INPUT, state="attached", timeout=WAIT * 1000)
+    mark_input(page)
+    page.set_input_files(UPLOAD_INPUT, str(path))
+
+
+# -- shapes in canvas pixels -----------------------------------------------------------------
+
+def one_strokes() -> list[np.ndarray]:
+    """A "1": one vertical stroke, 60% of the canvas tall."""
+    y = np.linspace(80, 320, 9)
+    return [np.column_stack([np.full_like(y, 200.0), y])]
+
+
+def zero_strokes(points: int = 25) -> list[np.ndarray]:
+    """A "0": one closed ellipse, 60% of the canvas tall."""
+    t = np.linspace(0, 2 * np.pi, points)
+    return [np.column_stack([200 + 75 * np.sin(t), 200 - 120 * np.cos(t)])]

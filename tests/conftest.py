@@ -1,0 +1,30 @@
+"""Shared fixtures: the real MNIST files and the dataset loaded from them."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # plain `pytest` from any folder imports the package in the tree
+    sys.path.insert(0, str(REPO))
+
+from digitpad.data import load_mnist  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    """The folder holding the four MNIST IDX files: $MNIST_DIR, else ../shared/mnist."""
+    folder = Path(os.environ.get("MNIST_DIR") or REPO.parent / "shared" / "mnist")
+    if not any((folder / name).is_file() for name in ("train-images-idx3-ubyte.gz",
+                                                      "train-images-idx3-ubyte")):
+        pytest.fail(f"MNIST not found in {folder}: set MNIST_DIR to the folder holding "
+                    "the four MNIST IDX files", pytrace=False)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_dir):
+    """The real MNIST, split into 55,000 training, 5,000 validation and 10,000 test digits."""
+    return load_mnist(mnist_dir)

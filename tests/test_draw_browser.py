@@ -1,0 +1,199 @@
+"""The Draw tab in a real Chromium: mouse strokes on the sketchpad, the answer, undo, clear,
+uploads, and real pen trajectories read the same in the browser as offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from app_fixtures import (
+    MODEL,
+    REPO,
+    RESULT,
+    brush_ready,
+    clear_canvas,
+    draw_strokes,
+    is_empty,
+    last_composite,
+    one_strokes,
+    probabilities,
+    result_html,
+    undo,
+    upload_image,
+    wait_for_prediction,
+    zero_strokes,
+)
+from app_fixtures import app_server as app_server  # fixtures: pytest finds them by name
+from app_fixtures import browser as browser
+from app_fixtures import page as page
+
+from digitpad.model import load_model, make_predictor
+from digitpad.strokes import fit_to_canvas, load_strokes, render
+from digitpad.views import read_digit
+
+pytestmark = pytest.mark.browser
+
+PENDIGITS = REPO.parent / "shared" / "pendigits" / "pendigits-dev.json.gz"
+PER_DIGIT = 3  # the first three records of each digit in the file
+MIN_CORRECT = 28
+
+
+def seven_bar() -> list[np.ndarray]:
+    """The top bar that, added to one_strokes' vertical, makes a 7."""
+    return [np.array([[110.0, 80.0], [150.0, 80.0], [200.0, 80.0]])]
+
+
+def ink(rgb_or_rgba: np.ndarray) -> np.ndarray:
+    """Where a white canvas has dark ink."""
+    return rgb_or_rgba[..., :3].mean(axis=-1) < 128
+
+
+def draw_and_read(page, strokes) -> int:
+    before = result_html(page)
+    draw_strokes(page, strokes)
+    return wait_for_prediction(page, before)
+
+
+def assert_ten_bars_summing_to_one(page) -> None:
+    p = probabilities(page)
+    assert sorted(p) == list(range(10))
+    assert sum(p.values()) == pytest.approx(1.0, abs=2e-3)
+    assert page.locator(f"{RESULT} .dp-winner").count() == 1
+
+
+def test_opens_with_brush_ready_and_calm_empty_state(page):
+    assert brush_ready(page)
+    assert is_empty(page)
+    assert page.locator(f"{RESULT} .dp-digit").inner_text() == "?"
+    assert page.locator(f"{RESULT} .dp-verdict").inner_text() == "Draw a digit"
+    assert page.locator(f"{RESULT} .dp-bar").count() == 10
+    assert page.locator(f"{RESULT} .dp-winner").count() == 0
+    assert page.locator("#seen img").count() == 0
+
+
+@pytest.mark.parametrize("digit, strokes", [(1, one_strokes), (0, zero_strokes)],
+                         ids=["one-vertical-stroke", "zero-ellipse"])
+def test_drawn_digit_is_read_with_ten_bars_and_what_the_network_sees(page, digit, strokes):
+    assert draw_and_read(page, strokes()) == digit
+    assert_ten_bars_summing_to_one(page)
+    assert page.locator(f'{RESULT} .dp-bar[data-digit="{digit}"]').get_attribute(
+        "class").split() == ["dp-bar", "dp-winner"]
+    assert not is_empty(page)
+    seen = page.locator("#seen img")
+    seen.wait_for(state="visible", timeout=15_000)
+    width, height = seen.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    assert width == height and width % 28 == 0  # the 28x28 digit, square pixels
+
+
+def test_canvas_mapping_puts_ink_where_offline_render_does(page):
+    """Mouse positions from canvas_transform land on the canvas pixels render() inks."""
+    strokes = one_strokes() + seven_bar()
+    assert draw_and_read(page, strokes) == 7
+    browser_ink = ink(last_composite(page))
+    offline_ink = ink(render(strokes))
+    assert browser_ink.shape == offline_ink.shape
+
+    def box(mask):
+        ys, xs = np.nonzero(mask)
+        return np.array([xs.min(), xs.max(), ys.min(), ys.max()])
+
+    assert np.abs(box(browser_ink) - box(offline_ink)).max() <= 1, (
+        f"ink box browser {box(browser_ink)} vs offline {box(offline_ink)} "
+        "(x0, x1, y0, y1 in canvas pixels)")
+    overlap = (browser_ink & offline_ink).sum() / (browser_ink | offline_ink).sum()
+    assert overlap >= 0.97
+
+
+def test_clear_returns_the_empty_state(page):
+    assert draw_and_read(page, one_strokes()) == 1
+    clear_canvas(page, reselect_brush=False)
+    assert is_empty(page)
+    assert page.locator(f"{RESULT} .dp-digit").inner_text() == "?"
+    assert "draw a digit" in page.locator(f"{RESULT} .dp-verdict").inner_text().lower()
+    assert page.locator(f"{RESULT} .dp-winner").count() == 0
+    assert page.locator("#seen img").count() == 0
+
+
+def test_brush_still_ready_after_clear(page):
+    """After "Clear canvas" the next stroke must draw, as it does on a fresh page."""
+    assert draw_and_read(page, one_strokes()) == 1
+    clear_canvas(page, reselect_brush=False)
+    assert brush_ready(page), (
+        "Clear canvas deselects the brush (Gradio's clear switches the sketchpad to its "
+        "'image' tool) and app.py picks the brush only on page load: the next stroke draws "
+        "nothing until the person clicks the brush icon")
+    assert draw_and_read(page, zero_strokes()) == 0
+
+
+def test_undo_after_two_strokes_gives_back_the_one_stroke_answer(page):
+    assert draw_and_read(page, one_strokes()) == 1
+    one_stroke = result_html(page)
+    assert draw_and_read(page, seven_bar()) == 7
+    two_strokes = result_html(page)
+    undo(page)
+    assert wait_for_prediction(page, two_strokes) == 1
+    assert result_html(page) == one_stroke  # the same canvas, so the same probabilities
+
+
+def test_uploaded_photo_is_read(page):
+    before = result_html(page)
+    upload_image(page, REPO / "assets" / "example-3-paper.png")
+    assert wait_for_prediction(page, before) == 3
+    assert_ten_bars_summing_to_one(page)
+
+
+# -- real pen trajectories ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pen_digits() -> list[dict]:
+    if not PENDIGITS.is_file():
+        pytest.fail(f"{PENDIGITS} not found", pytrace=False)
+    records = load_strokes(PENDIGITS)
+    return [r for digit in range(10) for r in [r for r in records
+                                               if r["label"] == digit][:PER_DIGIT]]
+
+
+@pytest.fixture(scope="module")
+def offline_predict():
+    return make_predictor(load_model(REPO / MODEL))
+
+
+def test_pen_trajectories_read_in_browser_as_offline(page, pen_digits, offline_predict,
+                                                     tmp_path):
+    """Replay real pen strokes with the mouse; the browser reads them as the offline drawing
+    (digitpad.strokes.render, digitpad.evaluate) does, and reads nearly all correctly."""
+    rows, mismatches = [], []
+    for i, record in enumerate(pen_digits):
+        strokes = fit_to_canvas(record["strokes"])
+        offline = read_digit(render(strokes), offline_predict).best
+        if i:
+            clear_canvas(page)
+        read = draw_and_read(page, strokes)
+        rows.append((record["label"], read, offline))
+        if read != offline:
+            canvas = last_composite(page)
+            mismatches.append(
+                f"label {record['label']} writer {record['writer']}: browser {read}, "
+                f"offline {offline}, offline on the browser's own canvas "
+                f"{read_digit(canvas, offline_predict).best}; ink pixels differing "
+                f"{int((ink(canvas) != ink(render(strokes))).sum())}")
+    labels, in_browser, offline = (np.array(column) for column in zip(*rows, strict=True))
+    assert not mismatches, "browser and offline disagree:\n" + "\n".join(mismatches)
+    correct = int((in_browser == labels).sum())
+    assert correct >= MIN_CORRECT, f"browser read {correct} of {len(labels)}: {rows}"
+
+    data = tmp_path / "thirty.json"
+    data.write_text(json.dumps(pen_digits))
+    run = subprocess.run([sys.executable, "-m", "digitpad.evaluate", "strokes", str(data),
+                          "--model", MODEL], cwd=REPO, capture_output=True, text=True,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    summary = re.search(r"^accuracy=([0-9.]+) n=(\d+)$", run.stdout, re.MULTILINE)
+    assert summary, run.stdout
+    assert int(summary[2]) == len(labels)
+    assert summary[1] == f"{(offline == labels).mean():.4f}" == f"{correct / len(labels):.4f}"

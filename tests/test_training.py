@@ -1,0 +1,198 @@
+"""Training on the real MNIST: it learns, reports, repeats, stops, refuses and diverges loudly."""
+
+import json
+import math
+import re
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from digitpad.augment import augment
+from digitpad.model import make_predictor
+from digitpad.training import (
+    ConfigError,
+    Diverged,
+    Progress,
+    TrainConfig,
+    check_config,
+    train,
+)
+
+SMALL = TrainConfig(learning_rate=1e-3, iterations=50, hidden=(64,), seed=3)
+
+
+def val_accuracy(model, data):
+    predict = make_predictor(model)
+    return float(np.mean(predict(data.x_val / np.float32(255)).argmax(axis=1) == data.y_val))
+
+
+@pytest.fixture(scope="module")
+def run(mnist):
+    """One short real run of the seed network at a brisk learning rate, with its reports."""
+    reports = []
+    result = train(TrainConfig(iterations=300, learning_rate=1e-3), mnist,
+                   on_progress=reports.append)
+    return result, reports
+
+
+def test_short_run_learns(run, mnist):
+    result, _ = run
+    assert result.val_accuracy > 0.9
+    assert result.iterations_done == 300
+    assert not result.stopped_early
+    assert result.val_accuracy == pytest.approx(val_accuracy(result.model, mnist), abs=1e-6)
+    test = make_predictor(result.model)(mnist.x_test / np.float32(255)).argmax(axis=1)
+    assert np.mean(test == mnist.y_test) > 0.9
+
+
+def test_progress_reports(run):
+    result, reports = run
+    assert reports == result.history
+    assert len(reports) >= 3
+    assert all(isinstance(p, Progress) for p in reports)
+    iterations = [p.iteration for p in reports]
+    assert iterations == sorted(set(iterations))  # strictly increasing
+    assert iterations[-1] == 300
+    assert {100, 200, 300} <= set(iterations)  # never skips past a hundred
+    assert all(b - a <= 100 for a, b in zip([0, *iterations], iterations, strict=False))
+    seconds = [p.seconds for p in reports]
+    assert seconds == sorted(seconds)
+    for p in reports:
+        assert math.isfinite(p.loss) and p.loss > 0
+        assert 0 <= p.accuracy <= 1 and 0 <= p.val_accuracy <= 1
+    assert reports[-1].loss < reports[0].loss
+    assert reports[-1].val_accuracy == result.val_accuracy
+
+
+def test_summary_is_a_json_record(run):
+    result, _ = run
+    summary = json.loads(json.dumps(result.summary()))
+    assert summary["hidden"] == [512, 256, 128]
+    assert summary["learning_rate"] == 1e-3
+    assert summary["iterations_done"] == 300
+    assert summary["validation_accuracy"] == round(result.val_accuracy, 4)
+    assert summary["stopped_early"] is False
+
+
+def test_same_seed_same_result(mnist):
+    first, second = train(SMALL, mnist), train(SMALL, mnist)
+    assert first.val_accuracy == second.val_accuracy
+    for a, b in zip(first.model.get_weights(), second.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    other = train(replace(SMALL, seed=4), mnist)
+    assert not np.array_equal(other.model.get_weights()[0], first.model.get_weights()[0])
+
+
+def test_should_stop_stops_early(mnist):
+    reports = []
+    result = train(TrainConfig(learning_rate=1e-3, iterations=5000, hidden=(64,)), mnist,
+                   on_progress=reports.append, should_stop=lambda: bool(reports))
+    assert result.stopped_early
+    assert len(reports) == 1
+    assert result.iterations_done == reports[0].iteration < 5000
+    probabilities = make_predictor(result.model)(mnist.x_test[:100] / np.float32(255))
+    assert probabilities.shape == (100, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-5)
+    assert result.val_accuracy == pytest.approx(val_accuracy(result.model, mnist), abs=1e-6)
+
+
+def test_stop_before_the_first_step(mnist):
+    result = train(SMALL, mnist, should_stop=lambda: True)
+    assert result.stopped_early
+    assert result.iterations_done == 0 and result.history == []
+    assert 0 <= result.val_accuracy <= 1
+
+
+def test_extreme_learning_rate_diverges(mnist):
+    config = TrainConfig(learning_rate=10.0, hidden=(512, 256, 128), dropout=0.0, iterations=300)
+    with pytest.raises(Diverged) as info:
+        train(config, mnist)
+    message = str(info.value)
+    assert "learning rate too high" in message
+    assert re.search(r"iteration \d+", message)
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"learning_rate": 0.0}, "learning_rate"),
+    ({"learning_rate": -0.1}, "learning_rate"),
+    ({"learning_rate": 11.0}, "learning_rate"),
+    ({"learning_rate": float("nan")}, "learning_rate"),
+    ({"learning_rate": float("inf")}, "learning_rate"),
+    ({"learning_rate": "0.01"}, "learning_rate"),
+    ({"learning_rate": True}, "learning_rate"),
+    ({"dropout": 1.0}, "dropout"),
+    ({"dropout": -0.1}, "dropout"),
+    ({"dropout": float("nan")}, "dropout"),
+    ({"dropout": None}, "dropout"),
+    ({"iterations": 0}, "iterations"),
+    ({"iterations": 200_001}, "iterations"),
+    ({"iterations": 100.0}, "iterations"),
+    ({"iterations": "100"}, "iterations"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"batch_size": 5000}, "batch_size"),
+    ({"batch_size": float("nan")}, "batch_size"),
+    ({"seed": -1}, "seed"),
+    ({"seed": 2**31}, "seed"),
+    ({"seed": 1.5}, "seed"),
+    ({"hidden": "512"}, "hidden"),
+    ({"hidden": 512}, "hidden"),
+    ({"hidden": (0,)}, "hidden layer size"),
+    ({"hidden": (64, 5000)}, "hidden layer size"),
+    ({"hidden": (64.0,)}, "hidden layer size"),
+    ({"hidden": (8,) * 7}, "number of hidden layers"),
+    ({"augment": "yes"}, "augment"),
+    ({"augment": 1}, "augment"),
+    ({"cosine_decay": None}, "cosine_decay"),
+])
+def test_check_config_refuses(changes, field):
+    config = replace(TrainConfig(), **changes)
+    with pytest.raises(ConfigError) as info:
+        check_config(config)
+    assert str(info.value).startswith(field), str(info.value)
+
+
+def test_check_config_accepts_the_limits():
+    for config in [TrainConfig(), TrainConfig(learning_rate=1e-6, dropout=0.0, iterations=1,
+                                              batch_size=1, hidden=(), seed=0),
+                   TrainConfig(learning_rate=10.0, dropout=0.95, iterations=200_000,
+                               batch_size=4096, hidden=[4096] * 6, seed=2**31 - 1,
+                               augment=True, cosine_decay=True)]:
+        assert check_config(config) is config
+
+
+def test_train_checks_its_config(mnist):
+    with pytest.raises(ConfigError, match="learning_rate"):
+        train(TrainConfig(learning_rate=float("nan")), mnist)
+
+
+def test_softmax_regression_trains(mnist):
+    result = train(TrainConfig(hidden=(), learning_rate=1e-2, iterations=100), mnist)
+    weights = [w.shape for w in result.model.get_weights()]
+    assert weights == [(784, 10), (10,)]
+    assert result.val_accuracy > 0.85
+
+
+def test_augmented_training_runs(mnist):
+    plain = train(replace(SMALL, iterations=30), mnist)
+    distorted = train(replace(SMALL, iterations=30, augment=True, cosine_decay=True), mnist)
+    assert distorted.iterations_done == 30
+    assert distorted.val_accuracy > 0.3  # well above chance after 30 steps
+    assert not np.array_equal(plain.model.get_weights()[0], distorted.model.get_weights()[0])
+
+
+def test_augment_keeps_shape_and_range_and_repeats(mnist):
+    images = tf.constant(mnist.x_train[:64], tf.float32) / 255.0
+    seed = tf.constant([1, 2])
+    first, again = augment(images, seed).numpy(), augment(images, seed).numpy()
+    other = augment(images, tf.constant([1, 3])).numpy()
+    assert first.shape == (64, 28, 28)
+    assert first.dtype == np.float32
+    assert first.min() >= 0.0 and first.max() <= 1.0
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    assert np.abs(first - images.numpy()).mean() > 0.01  # it does distort
+    ink_ratio = first.sum(axis=(1, 2)) / images.numpy().sum(axis=(1, 2))
+    assert np.all((ink_ratio > 0.25) & (ink_ratio < 4))  # ... but keeps the digit
+    assert 0.8 < ink_ratio.mean() < 1.6
