@@ -1,26 +1,59 @@
-"""digitpad: draw a digit and watch a neural network read it.
+"""digitpad: draw a digit and watch a neural network read it; retrain it live with sliders.
 
     python app.py [--host 127.0.0.1] [--port 7860] [--model model/digitpad.keras] [--share]
+                  [--data-dir MNIST_FOLDER] [--drawings pendigits-dev.json.gz]
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 from gradio import FileData
 
+from digitpad.data import Mnist, MnistError, load_mnist
+from digitpad.lab import (
+    BATCH_SIZE,
+    DEFAULT_NETWORK,
+    DROPOUT,
+    ITERATIONS,
+    NETWORKS,
+    Drawings,
+    Job,
+    Lab,
+    app_config,
+    score,
+)
 from digitpad.model import SHIPPED_MODEL, ModelError, load_model, make_predictor
 from digitpad.preprocess import BadImage, NoInk
 from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE
-from digitpad.views import enlarge, read_digit, result_html
+from digitpad.training import ConfigError, Diverged, TrainConfig, train
+from digitpad.views import (
+    active_model_html,
+    enlarge,
+    line_chart,
+    message_html,
+    progress_html,
+    read_digit,
+    result_html,
+    run_report_html,
+    runs_table,
+)
 
-ASSETS = Path(__file__).resolve().parent / "assets"
+HERE = Path(__file__).resolve().parent
+ASSETS = HERE / "assets"
+DRAWINGS = HERE.parent / "shared" / "pendigits" / "pendigits-dev.json.gz"
 MAX_UPLOAD = "10mb"
 CANVAS_BOX = 440  # on-screen size of the sketchpad, CSS pixels
+SESSION_SECONDS = 2 * 3600  # a session's trained models are freed this long after its last run
+POLL_SECONDS = 0.25  # how often the Train tab looks at a running job
+DEFAULTS = TrainConfig()
 PICK_BRUSH = """() => {
   // the sketchpad opens with no tool selected, and "Clear canvas" drops the brush again:
   // choose the brush on load and after each clear, so the next touch draws
@@ -51,14 +84,18 @@ def show(image, predict) -> tuple[str, np.ndarray | None]:
     return result_html(reading), enlarge(reading.digit)
 
 
-def build(predict) -> gr.Blocks:
-    """The page: a Draw tab with a live sketchpad, the answer, and what the network sees."""
+def build(predict: Callable, data: Mnist | None, data_problem: str | None,
+          drawings: dict[str, Drawings]) -> gr.Blocks:
+    """The page: Draw (sketchpad, answer, what the network sees) and Train (sliders, curves)."""
 
-    def on_canvas(value: dict | None) -> tuple[str, np.ndarray | None]:
-        return show(value, predict)
+    def reader(lab: Lab) -> Callable:
+        return lab.active.predict if lab.active else predict
 
-    def on_upload(path: str | None) -> tuple[str, np.ndarray | None]:
-        return show(path, predict) if path else (result_html(None), None)
+    def on_canvas(value: dict | None, lab: Lab) -> tuple[str, np.ndarray | None]:
+        return show(value, reader(lab))
+
+    def on_upload(path: str | None, lab: Lab) -> tuple[str, np.ndarray | None]:
+        return show(path, reader(lab)) if path else (result_html(None), None)
 
     def predict_file(image: FileData) -> dict[str, float]:
         """Ten probabilities, "0" to "9", for one image file of a handwritten digit."""
@@ -68,7 +105,89 @@ def build(predict) -> gr.Blocks:
             raise gr.Error(str(e)) from e
         return {str(d): round(float(p), 6) for d, p in enumerate(reading.probabilities)}
 
+    def train_file(learning_rate: float, dropout: float, iterations: int, batch_size: int,
+                   network: str, augment: bool, seed: int) -> dict:
+        """Train a fresh network on MNIST with these settings; its scores and time as JSON."""
+        if data is None:
+            raise gr.Error(data_problem)
+        try:
+            config = app_config(learning_rate, dropout, iterations, batch_size, network,
+                                augment, seed)
+            return score(0, train(config, data), data, drawings.get("set")).summary()
+        except (ConfigError, Diverged) as e:
+            raise gr.Error(str(e)) from e
+
+    def watch(configs: list[TrainConfig], lab: Lab, shown: list[str]) -> Iterator[dict]:
+        """Run configs one after another in this session, streaming progress and curves."""
+        for config in configs:
+            job = lab.job = Job(config, data).start()
+            name = f"run {lab.next_number()}"
+            others = [(r.name, r.result.history) for r in lab.runs if r.name in shown]
+            while not job.wait(POLL_SECONDS):
+                done = job.progress[-1] if job.progress else None
+                yield {progress: progress_html(done.iteration if done else 0, config.iterations,
+                                               done.seconds if done else 0.0,
+                                               "training" if done else "starting"),
+                       **plots([*others, (name, list(job.progress))])}
+            lab.job = None
+            if job.error is not None:
+                kind = "problem" if isinstance(job.error, Diverged | ConfigError) else "error"
+                yield {status: message_html(str(job.error), kind)}
+                return
+            yield {status: message_html("Testing on 10,000 MNIST digits…")}
+            run = lab.add(score(lab.next_number(), job.result, data, drawings.get("set")))
+            shown = [*shown, run.name]
+            yield {progress: progress_html(run.result.iterations_done, config.iterations,
+                                           run.result.train_seconds,
+                                           "stopped" if run.result.stopped_early else "done"),
+                   status: run_report_html(run.summary()),
+                   runs: runs_table([r.summary() for r in lab.runs]),
+                   compare: gr.CheckboxGroup(choices=[r.name for r in lab.runs], value=shown),
+                   chosen: gr.Dropdown(choices=[r.name for r in lab.runs], value=run.name),
+                   use: gr.Button(interactive=True), download: gr.DownloadButton(
+                       value=lab.download(run), interactive=True),
+                   state: lab}
+
+    def settings(rate_exponent: float, dropout_: float, iterations_: int, batch: int,
+                 network_: str, augment_: bool, seed_: int) -> TrainConfig:
+        return app_config(10.0 ** rate_exponent, dropout_, iterations_, batch, network_,
+                          augment_, seed_)
+
+    def on_train(lab: Lab, shown: list[str], *controls) -> Iterator[dict]:
+        yield from watch([settings(*controls)], lab, shown)
+
+    def on_homework(pair: Callable[[TrainConfig], list[TrainConfig]]) -> Callable:
+        def run_pair(lab: Lab, shown: list[str], *controls) -> Iterator[dict]:
+            yield from watch(pair(settings(*controls)), lab, shown)
+        return run_pair
+
+    def on_stop(lab: Lab) -> None:
+        if lab.job is not None:
+            lab.job.stop.set()
+
+    def plots(runs_: list[tuple[str, list]]) -> dict:
+        return {loss_plot: line_chart(runs_, "loss", "Minibatch loss"),
+                accuracy_plot: line_chart(runs_, "val_accuracy", "Validation accuracy")}
+
+    def on_compare(lab: Lab, shown: list[str]) -> dict:
+        return plots([(r.name, r.result.history) for r in lab.runs if r.name in shown])
+
+    def on_use(lab: Lab, name: str | None) -> tuple[str, Lab]:
+        lab.active = lab.find(name)
+        return active_model_html(name if lab.active else None,
+                                 lab.active.summary() if lab.active else None), lab
+
+    def on_shipped(lab: Lab) -> tuple[str, Lab]:
+        lab.active = None
+        return active_model_html(None), lab
+
+    def on_choose(lab: Lab, name: str | None) -> gr.DownloadButton:
+        run = lab.find(name)
+        return gr.DownloadButton(value=lab.download(run) if run else None,
+                                 interactive=run is not None)
+
     with gr.Blocks(title="digitpad") as demo:
+        state = gr.State(lambda: Lab(), time_to_live=SESSION_SECONDS, delete_callback=Lab.close)
         gr.Markdown("# digitpad\nDraw a digit and watch a neural network read it.")
         with gr.Tab("Draw"):
             with gr.Row(equal_height=False):
@@ -85,20 +204,120 @@ def build(predict) -> gr.Blocks:
                     seen = gr.Image(label="What the network sees (28x28)", height=200,
                                     width=200, interactive=False, elem_id="seen",
                                     buttons=[])
+            with gr.Row():
+                active = gr.HTML(active_model_html(None), elem_id="active")
+                shipped = gr.Button("Back to the shipped model", size="sm", scale=0,
+                                    elem_id="shipped")
             with gr.Accordion("Or upload a photo or scan of a digit", open=False):
                 upload = gr.Image(type="filepath", sources=["upload", "clipboard"],
                                   label="Photo or scan", height=240, elem_id="upload")
                 gr.Examples(sorted(str(p) for p in ASSETS.glob("example-*.png")), upload,
                             label="Examples")
-        sketchpad.change(on_canvas, sketchpad, [result, seen], trigger_mode="always_last",
-                         show_progress="hidden", api_visibility="private")
-        upload.change(on_upload, upload, [result, seen], show_progress="hidden",
+        with gr.Tab("Train", elem_id="train-tab"):
+            gr.Markdown("Retrain the network on MNIST's 55,000 training digits and watch it "
+                        "learn. Then press *Use for drawing* and try it on the Draw tab.")
+            if data_problem:
+                gr.HTML(message_html(data_problem, "problem"), elem_id="no-data")
+            with gr.Row():
+                with gr.Column(scale=1, min_width=300):
+                    rate = gr.Slider(-5, 0, value=float(np.log10(DEFAULTS.learning_rate)),
+                                     step=0.1, label="Learning rate, as a power of ten",
+                                     info="-4 is 0.0001 (the seed's); -1 is 0.1",
+                                     elem_id="rate")
+                    dropout = gr.Slider(*DROPOUT, value=DEFAULTS.dropout, step=0.05,
+                                        label="Dropout", elem_id="dropout")
+                    iterations = gr.Slider(*ITERATIONS, value=DEFAULTS.iterations, step=100,
+                                           label="Iterations", elem_id="iterations")
+                    batch_size = gr.Slider(*BATCH_SIZE, value=DEFAULTS.batch_size, step=16,
+                                           label="Batch size", elem_id="batch")
+                    network = gr.Radio(list(NETWORKS), value=DEFAULT_NETWORK, label="Network",
+                                       elem_id="network")
+                    augment = gr.Checkbox(DEFAULTS.augment, elem_id="augment",
+                                          label="Augment: distort digits as people draw them")
+                    seed = gr.Number(DEFAULTS.seed, precision=0, minimum=0, label="Seed",
+                                     elem_id="seed")
+                    with gr.Row():
+                        start = gr.Button("Train", variant="primary", elem_id="train",
+                                          interactive=data is not None)
+                        stop = gr.Button("Stop", variant="stop", elem_id="stop")
+                        reset = gr.Button("Reset", elem_id="reset")
+                    gr.Markdown("The seeds' homework, one click each:")
+                    with gr.Row():
+                        with_without = gr.Button("Dropout 0.5 vs none", size="sm",
+                                                 elem_id="homework-dropout",
+                                                 interactive=data is not None)
+                        softmax_mlp = gr.Button("Softmax regression vs MLP", size="sm",
+                                                elem_id="homework-network",
+                                                interactive=data is not None)
+                with gr.Column(scale=2):
+                    progress = gr.HTML(progress_html(0, DEFAULTS.iterations, 0.0),
+                                       elem_id="progress")
+                    status = gr.HTML(elem_id="status")
+                    with gr.Row():
+                        loss_plot = gr.HTML(line_chart([], "loss", "Minibatch loss"),
+                                            elem_id="loss-plot")
+                        accuracy_plot = gr.HTML(line_chart([], "val_accuracy",
+                                                           "Validation accuracy"),
+                                                elem_id="accuracy-plot")
+                    with gr.Row():
+                        chosen = gr.Dropdown([], label="Run", scale=1, elem_id="chosen")
+                        use = gr.Button("Use for drawing", interactive=False, scale=0,
+                                        elem_id="use")
+                        download = gr.DownloadButton("Download .keras", interactive=False,
+                                                     scale=0, elem_id="download")
+                    compare = gr.CheckboxGroup([], label="Runs on the curves",
+                                               elem_id="compare")
+                    runs = gr.Dataframe(runs_table([]), label="Your runs", interactive=False,
+                                        elem_id="runs")
+
+        sketchpad.change(on_canvas, [sketchpad, state], [result, seen],
+                         trigger_mode="always_last", show_progress="hidden",
+                         api_visibility="private")
+        upload.change(on_upload, [upload, state], [result, seen], show_progress="hidden",
                       api_visibility="private")
+        controls = [rate, dropout, iterations, batch_size, network, augment, seed]
+        live = [progress, status, loss_plot, accuracy_plot, runs, compare, chosen, use,
+                download, state]
+        train_events = dict(concurrency_limit=1, concurrency_id="train",
+                            api_visibility="private")
+        start.click(on_train, [state, compare, *controls], live, **train_events)
+        with_without.click(on_homework(lambda c: [replace(c, dropout=0.5),
+                                                  replace(c, dropout=0.0)]),
+                           [state, compare, *controls], live, **train_events)
+        softmax_mlp.click(on_homework(lambda c: [replace(c, hidden=()),
+                                                 replace(c, hidden=NETWORKS[DEFAULT_NETWORK])]),
+                          [state, compare, *controls], live, **train_events)
+        stop.click(on_stop, state, None, queue=False, api_visibility="private")
+        reset.click(lambda: [float(np.log10(DEFAULTS.learning_rate)), DEFAULTS.dropout,
+                             DEFAULTS.iterations, DEFAULTS.batch_size, DEFAULT_NETWORK,
+                             DEFAULTS.augment, DEFAULTS.seed], None, controls,
+                    queue=False, api_visibility="private")
+        compare.input(on_compare, [state, compare], [loss_plot, accuracy_plot],
+                      api_visibility="private")
+        chosen.input(on_choose, [state, chosen], download, api_visibility="private")
+        use.click(on_use, [state, chosen], [active, state], api_visibility="private").then(
+            on_canvas, [sketchpad, state], [result, seen], api_visibility="private")
+        shipped.click(on_shipped, state, [active, state], api_visibility="private").then(
+            on_canvas, [sketchpad, state], [result, seen], api_visibility="private")
         gr.api(predict_file, api_name="predict")
+        gr.api(train_file, api_name="train", concurrency_limit=1, concurrency_id="train")
     return demo
 
 
-CSS = (Path(__file__).resolve().parent / "assets" / "app.css").read_text()
+CSS = (ASSETS / "app.css").read_text()
+
+
+def load_training_data(data_dir: str | None, drawings_path: Path) -> tuple:
+    """MNIST for the Train tab (or why it is missing), and real drawings loading in the back."""
+    try:
+        data, problem = load_mnist(data_dir), None
+    except MnistError as e:
+        data, problem = None, f"Training is off: {e}"
+    drawings: dict[str, Drawings] = {}
+    if drawings_path.is_file():
+        threading.Thread(target=lambda: drawings.update(set=Drawings.load(drawings_path)),
+                         daemon=True).start()
+    return data, problem, drawings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,6 +328,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--model", default=str(SHIPPED_MODEL))
     parser.add_argument("--share", action="store_true", help="also open a public share link")
+    parser.add_argument("--data-dir", help="folder with the four MNIST IDX files (else "
+                                           "$MNIST_DIR, the Keras cache, or a download)")
+    parser.add_argument("--drawings", default=str(DRAWINGS),
+                        help="pen-drawn digits (JSON) each run is also scored on, if present")
     args = parser.parse_args(argv)
     try:
         predict = make_predictor(load_model(args.model))
@@ -118,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.host == "0.0.0.0":
         print(f"warning: listening on all interfaces; students open http://<this machine's "
               f"address>:{args.port}", file=sys.stderr)
-    demo = build(predict)
+    data, problem, drawings = load_training_data(args.data_dir, Path(args.drawings))
+    demo = build(predict, data, problem, drawings)
     demo.queue(default_concurrency_limit=4)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, css=CSS,
                 js=PICK_BRUSH, max_file_size=MAX_UPLOAD, show_error=True)
