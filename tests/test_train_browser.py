@@ -1,0 +1,131 @@
+"""The Train tab in a real Chromium: a short run streams its progress and curves, ends with
+scores, and its model reads this session's drawings while other sessions keep the shipped one;
+Stop keeps what was trained; a learning rate far too high stops itself with a plain message."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from app_fixtures import (
+    VIEWPORT,
+    WAIT,
+    draw_strokes,
+    one_strokes,
+    open_app,
+    probabilities,
+    result_html,
+    wait_for_prediction,
+)
+from app_fixtures import app_server as app_server  # fixtures: pytest finds them by name
+from app_fixtures import browser as browser
+from app_fixtures import page as page
+
+pytestmark = pytest.mark.browser
+
+RUN_TIMEOUT = 180  # seconds for a short run to train and be scored on a busy 2-core machine
+
+
+def open_train_tab(page) -> None:
+    page.get_by_role("tab", name="Train").click()
+    page.wait_for_selector("#train", timeout=WAIT * 1000)
+
+
+def set_number(page, elem_id: str, value: float) -> None:
+    """Type a value into a slider's number box, as a person does for an exact value."""
+    box = page.locator(f"#{elem_id} input[type=number]")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def progress_done(page) -> int:
+    return int(page.locator("#progress .dp-progress").get_attribute("data-done"))
+
+
+def curve_points(page, plot: str) -> int:
+    """How many points the chart's lines hold."""
+    return page.locator(f"#{plot} polyline").evaluate_all(
+        "lines => lines.reduce((n, l) => n + l.points.numberOfItems, 0)")
+
+
+def wait_for_scores(page) -> str:
+    page.wait_for_selector("#status .dp-scores", timeout=RUN_TIMEOUT * 1000)
+    return page.locator("#status").inner_text()
+
+
+def percent(text: str, name: str) -> float:
+    return float(re.search(rf"{name}\s+([0-9.]+)%", text)[1]) / 100
+
+
+def test_short_run_streams_then_its_model_reads_this_sessions_drawings(page, browser,
+                                                                         app_server):
+    open_train_tab(page)
+    set_number(page, "iterations", 200)
+    page.click("#train")
+    seen = []  # (iterations done, loss points, accuracy points) while the run is going
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while not page.locator("#status .dp-scores").count() and time.monotonic() < deadline:
+        seen.append((progress_done(page), curve_points(page, "loss-plot"),
+                     curve_points(page, "accuracy-plot")))
+        page.wait_for_timeout(100)
+    during = [s for s in seen if 0 < s[0] < 200]
+    assert during, f"no progress shown before the end: {seen[-5:]}"
+    assert any(loss > 0 and accuracy > 0 for _, loss, accuracy in during), during
+    report = wait_for_scores(page)
+    assert progress_done(page) == 200
+    assert 0.5 < percent(report, "test accuracy") <= 1.0, report
+    assert curve_points(page, "loss-plot") >= 2
+    assert page.locator("#runs").inner_text().count("512-256-128") == 1
+
+    page.click("#use")
+    page.get_by_role("tab", name="Draw").click()
+    page.wait_for_function(
+        "() => document.querySelector('#active').innerText.includes('run 1')",
+        timeout=WAIT * 1000)
+    before = result_html(page)
+    draw_strokes(page, one_strokes())
+    wait_for_prediction(page, before)
+    own = probabilities(page)
+
+    other = open_app(browser.new_context(viewport=VIEWPORT).new_page(), app_server)
+    try:
+        assert "shipped model" in other.locator("#active").inner_text()
+        before = result_html(other)
+        draw_strokes(other, one_strokes())
+        assert wait_for_prediction(other, before) == 1
+        shipped = probabilities(other)
+    finally:
+        other.context.close()
+    assert max(abs(own[d] - shipped[d]) for d in range(10)) > 1e-3, (own, shipped)
+
+    page.click("#shipped")
+    page.wait_for_function(
+        "() => document.querySelector('#active').innerText.includes('shipped model')",
+        timeout=WAIT * 1000)
+
+
+def test_stop_keeps_the_model_trained_so_far(page):
+    open_train_tab(page)
+    set_number(page, "iterations", 20000)
+    page.click("#train")
+    page.wait_for_function(
+        "() => +document.querySelector('#progress .dp-progress').dataset.done > 0",
+        timeout=RUN_TIMEOUT * 1000)
+    page.click("#stop")
+    report = wait_for_scores(page)
+    assert "stopped early" in report
+    assert 0 < progress_done(page) < 20000
+    assert page.locator("#use").is_enabled()
+
+
+def test_learning_rate_far_too_high_stops_with_a_plain_message(page):
+    open_train_tab(page)
+    set_number(page, "rate", 0)  # 10^0 = 1.0
+    set_number(page, "dropout", 0)
+    page.click("#train")
+    page.wait_for_selector("#status .dp-problem", timeout=RUN_TIMEOUT * 1000)
+    message = page.locator("#status").inner_text()
+    assert re.search(r"learning rate too high: the loss became (NaN|infinite|too large) at "
+                     r"iteration \d+", message), message
+    assert page.locator("#status .dp-scores").count() == 0
