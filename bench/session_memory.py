@@ -1,0 +1,87 @@
+"""Does the app give memory back? RSS after many sessions that each trained a model and left.
+
+    python bench/session_memory.py [--sessions 100] [--network "softmax regression"]
+
+Starts the app on a free port (127.0.0.1 only) and reads its resident memory (VmRSS in
+/proc/PID/status) once it answers. Then, one after another, each session connects with its
+own gradio_client, trains a small model through /train, and closes (the way a student's tab
+does). Prints RSS at start, after the first session (MNIST loaded, graphs built), every 10
+sessions and at the end, with the target: the end within 200 MB of the start. Needs the app's
+/train API; says so and exits 0 without it. Exits 0 whatever the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from app_fixtures import MODEL, running_app  # noqa: E402
+from load import app_pid, connect, has_train  # noqa: E402
+
+TARGET_GROWTH_MB = 200
+SETTLE_SECONDS = 5  # after the last session, for the server to drop what it held
+TRAIN_TIMEOUT = 300
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB, from /proc/PID/status."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def session(url: str, network: str, iterations: int, seed: int) -> dict:
+    """One visitor: connect, train a small model, leave."""
+    client = connect(url, timeout=TRAIN_TIMEOUT)
+    try:
+        return client.predict(0.01, 0.0, iterations, 64, network, False, seed, api_name="/train")
+    finally:
+        client.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", type=int, default=100)
+    parser.add_argument("--network", default="softmax regression",
+                        choices=["softmax regression", "one hidden layer of 1500", "512-256-128"])
+    parser.add_argument("--iterations", type=int, default=100)
+    parser.add_argument("--model", default=MODEL)
+    args = parser.parse_args(argv)
+    with running_app(args.model) as url:
+        if not has_train(url):
+            print("this app has no /train endpoint yet; nothing to measure")
+            return 0
+        pid = app_pid(url)
+        start = rss_mb(pid)
+        print(f"app pid {pid}: RSS at start {start:.0f} MB")
+        began, errors, peak = time.monotonic(), 0, start
+        for i in range(args.sessions):
+            try:
+                session(url, args.network, args.iterations, i)
+            except Exception as e:  # counted and shown: a failed training is part of the figure
+                errors += 1
+                print(f"session {i + 1}: {type(e).__name__}: {e}"[:300])
+            peak = max(peak, rss_mb(pid))
+            if i == 0 or (i + 1) % 10 == 0:
+                print(f"after {i + 1:3d} sessions: RSS {rss_mb(pid):.0f} MB "
+                      f"({time.monotonic() - began:.0f} s)", flush=True)
+        time.sleep(SETTLE_SECONDS)
+        end = rss_mb(pid)
+    growth = end - start
+    print(f"sessions={args.sessions} network={args.network!r} iterations={args.iterations} "
+          f"errors={errors}")
+    print(f"RSS start={start:.0f} MB end={end:.0f} MB peak={peak:.0f} MB growth={growth:+.0f} MB")
+    print(f"target growth <= {TARGET_GROWTH_MB} MB: "
+          f"{'met' if growth <= TARGET_GROWTH_MB else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Faults a teacher may meet: a missing or broken model file, a training killed while it saves,
+and who can reach the app. Real processes, real files; independent processes run side by side
+to keep the file quick."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from app_fixtures import REPO, free_port, running_app
+
+from digitpad.model import SHIPPED_MODEL, load_model
+
+START_TIMEOUT = 120  # TensorFlow import and model load on a busy machine
+LISTEN = "0A"  # TCP state LISTEN in /proc/net/tcp
+ENV = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "TF_CPP_MIN_LOG_LEVEL": "3",
+       "PYTHONUNBUFFERED": "1"}
+
+
+def start(script: str, *args: str, log: Path) -> subprocess.Popen:
+    """`python SCRIPT ARGS` from the repo root, stdout and stderr into log."""
+    with log.open("w") as sink:
+        return subprocess.Popen([sys.executable, script, *args], cwd=REPO, env=ENV,
+                                stdout=sink, stderr=subprocess.STDOUT)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def test_app_refuses_a_missing_or_broken_model_naming_the_file_and_the_fix(tmp_path):
+    missing = tmp_path / "gone.keras"
+    text = tmp_path / "notes.keras"
+    text.write_text("not a model: remember to buy chalk\n")
+    runs = {path: start("app.py", "--port", str(free_port()), "--model", str(path),
+                        log=tmp_path / f"{path.stem}.log") for path in (missing, text)}
+    for path, proc in runs.items():
+        try:
+            proc.wait(START_TIMEOUT)
+        finally:
+            stop(proc)
+        output = (tmp_path / f"{path.stem}.log").read_text()
+        assert proc.returncode != 0, output
+        assert str(path) in output, output
+        assert "train.py" in output or "git checkout" in output, output
+        assert "Traceback" not in output, output
+    assert "not found" in (tmp_path / "gone.log").read_text()
+
+
+# -- a training killed while it saves ---------------------------------------------------------
+
+def temp_model(folder: Path) -> Callable[[], bool]:
+    """True while a temporary model file (a save in progress) is in folder."""
+    return lambda: any(p.name.startswith(".model-") and p.suffix == ".keras"
+                       for p in folder.iterdir())
+
+
+def replaced(path: Path) -> Callable[[], bool]:
+    """True once path is no longer the file it is now (the new model has landed)."""
+    inode = path.stat().st_ino
+    return lambda: path.stat().st_ino != inode
+
+
+def printed(log: Path, text: str) -> Callable[[], bool]:
+    return lambda: text in log.read_text()
+
+
+def test_training_killed_at_any_point_leaves_a_loadable_model(tmp_path, mnist_dir):
+    """Three trainings over a copy of the shipped model, each SIGKILLed at its own moment."""
+    kill_points = {"while-training": lambda folder: printed(folder / "log", "iteration"),
+                   "while-saving": temp_model,
+                   "as-the-new-model-lands": lambda folder: replaced(folder / "model.keras")}
+    runs = {}
+    for name, point in kill_points.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        shutil.copy(SHIPPED_MODEL, folder / "model.keras")
+        proc = start("train.py", "--iterations", "300", "--hidden", "64", "--data-dir",
+                     str(mnist_dir), "--out", str(folder / "model.keras"), log=folder / "log")
+        runs[name] = (proc, point(folder))
+    deadline = time.monotonic() + 2 * START_TIMEOUT
+    while time.monotonic() < deadline and any(p.poll() is None for p, _ in runs.values()):
+        for proc, ready in runs.values():
+            if proc.poll() is None and ready():
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(10)
+        time.sleep(0.001)
+    before = SHIPPED_MODEL.read_bytes()
+    for name, (proc, _) in runs.items():
+        stop(proc)
+        out = tmp_path / name / "model.keras"
+        assert proc.returncode == -signal.SIGKILL, (name, (tmp_path / name / "log").read_text())
+        assert load_model(out).output_shape == (None, 10), name  # whole: the old or the new
+        if name == "while-training":
+            assert out.read_bytes() == before
+        if name == "as-the-new-model-lands":
+            assert out.read_bytes() != before
+
+
+# -- who can reach the app ----------------------------------------------------------------------
+
+def listening(port: int) -> set[str]:
+    """Local addresses (IPv4 dotted, IPv6 hex) with a socket listening on port."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, _, state = line.split()[1:4]
+            address, hex_port = local.split(":")
+            if state == LISTEN and int(hex_port, 16) == port:
+                if len(address) == 8:
+                    address = ".".join(str(b) for b in reversed(bytes.fromhex(address)))
+                found.add(address)
+    return found
+
+
+def test_app_listens_on_loopback_by_default_and_warns_on_all_interfaces(tmp_path):
+    port, log = free_port(), tmp_path / "open.log"
+    everyone = start("app.py", "--host", "0.0.0.0", "--port", str(port), log=log)
+    try:
+        with running_app(timeout=START_TIMEOUT) as url:
+            own_port = int(url.rsplit(":", 1)[1].strip("/"))
+            assert listening(own_port) == {"127.0.0.1"}
+        deadline = time.monotonic() + START_TIMEOUT
+        while "http://" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop(everyone)
+    urls = [line for line in log.read_text().splitlines() if "http://" in line
+            and "Running on" not in line]  # Gradio's own banner, if it got that far
+    assert len(urls) == 1, log.read_text()  # one line, whatever TensorFlow says around it
+    assert "warning" in urls[0].lower() and f":{port}" in urls[0], urls[0]
