@@ -1,0 +1,58 @@
+"""/train when the training data is damaged: a clear error naming the file, and the app still
+reads drawings. (A training that fails inside, by diverging, is in test_train_api.py.)"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from app_fixtures import REPO, AppDidNotStart, running_app
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+
+SMALL_RUN = (1e-3, 0.0, 100, 64, "softmax regression", False, 0)
+CUT = "train-labels-idx1-ubyte.gz"
+
+
+@pytest.fixture(scope="module")
+def damaged_mnist(mnist_dir: Path, tmp_path_factory) -> Path:
+    """A copy of MNIST whose training labels file is cut in half."""
+    folder = tmp_path_factory.mktemp("mnist")
+    for source in mnist_dir.iterdir():
+        if source.name.endswith("-ubyte.gz"):
+            shutil.copy(source, folder / source.name)
+    whole = (folder / CUT).read_bytes()
+    (folder / CUT).write_bytes(whole[:len(whole) // 2])
+    return folder
+
+
+@pytest.fixture(scope="module")
+def client(damaged_mnist: Path) -> Iterator[Client]:
+    """The app started with MNIST_DIR pointing at the damaged copy."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MNIST_DIR", str(damaged_mnist))
+        try:
+            with running_app() as url:
+                patch.undo()
+                client = Client(url, verbose=False, ssl_verify=False)
+                yield client
+                client.close()
+        except AppDidNotStart as e:
+            pytest.fail(str(e), pytrace=False)
+
+
+def test_damaged_training_data_is_named_through_train(client):
+    with pytest.raises(AppError) as error:
+        client.predict(*SMALL_RUN, api_name="/train")
+    message = str(error.value)
+    assert CUT in message, message
+    assert re.search(r"truncated|damaged", message, re.IGNORECASE), message
+
+
+def test_drawings_are_still_read_with_damaged_training_data(client):
+    answer = client.predict(handle_file(str(REPO / "assets" / "example-7-paper.png")),
+                            api_name="/predict")
+    assert max(answer, key=answer.get) == "7"
