@@ -8,29 +8,42 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
+import keras
 import numpy as np
 from gradio import FileData
 
 from digitpad.data import Mnist, MnistError, load_mnist
+from digitpad.explain import (
+    CAPTIONS,
+    confusion_html,
+    first_layer_images,
+    saliency_image,
+    sample_grid,
+    weights_mosaic,
+    worst_mistakes,
+)
 from digitpad.lab import (
     BATCH_SIZE,
     DEFAULT_NETWORK,
     DROPOUT,
     ITERATIONS,
     NETWORKS,
-    Drawings,
+    DrawingsLoader,
     Job,
     Lab,
+    Reader,
+    Scores,
     app_config,
+    drawing_scores,
+    mnist_scores,
     score,
 )
-from digitpad.model import SHIPPED_MODEL, ModelError, load_model, make_predictor
+from digitpad.model import SHIPPED_MODEL, ModelError, load_model
 from digitpad.preprocess import BadImage, NoInk
 from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE
 from digitpad.training import ConfigError, Diverged, TrainConfig, train
@@ -84,23 +97,26 @@ def show(image, predict) -> tuple[str, np.ndarray | None]:
     return result_html(reading), enlarge(reading.digit)
 
 
-def build(predict: Callable, data: Mnist | None, data_problem: str | None,
-          drawings: dict[str, Drawings]) -> gr.Blocks:
-    """The page: Draw (sketchpad, answer, what the network sees) and Train (sliders, curves)."""
+def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
+          drawings: DrawingsLoader) -> gr.Blocks:
+    """The page: Draw (sketchpad, answer, what the network sees), Train (sliders, curves) and
+    Look inside (why this answer, what it learned, what it saw, where it fails)."""
+    shipped = Reader("the shipped model", model)
+    shipped_scores: dict[str, Scores | None] = {}  # filled on the first look inside
 
-    def reader(lab: Lab) -> Callable:
-        return lab.active.predict if lab.active else predict
+    def reader(lab: Lab) -> Reader:
+        return lab.active.reader if lab.active else shipped
 
     def on_canvas(value: dict | None, lab: Lab) -> tuple[str, np.ndarray | None]:
-        return show(value, reader(lab))
+        return show(value, reader(lab).predict)
 
     def on_upload(path: str | None, lab: Lab) -> tuple[str, np.ndarray | None]:
-        return show(path, reader(lab)) if path else (result_html(None), None)
+        return show(path, reader(lab).predict) if path else (result_html(None), None)
 
     def predict_file(image: FileData) -> dict[str, float]:
         """Ten probabilities, "0" to "9", for one image file of a handwritten digit."""
         try:
-            reading = read_digit(image["path"], predict)
+            reading = read_digit(image["path"], shipped.predict)
         except (NoInk, BadImage) as e:
             raise gr.Error(str(e)) from e
         return {str(d): round(float(p), 6) for d, p in enumerate(reading.probabilities)}
@@ -113,9 +129,10 @@ def build(predict: Callable, data: Mnist | None, data_problem: str | None,
         try:
             config = app_config(learning_rate, dropout, iterations, batch_size, network,
                                 augment, seed)
-            return score(0, train(config, data), data, drawings.get("set")).summary()
+            summary = score(0, train(config, data), data, drawings.drawings).summary()
         except (ConfigError, Diverged) as e:
             raise gr.Error(str(e)) from e
+        return {key: value for key, value in summary.items() if key != "run"}
 
     def watch(configs: list[TrainConfig], lab: Lab, shown: list[str]) -> Iterator[dict]:
         """Run configs one after another in this session, streaming progress and curves."""
@@ -135,7 +152,7 @@ def build(predict: Callable, data: Mnist | None, data_problem: str | None,
                 yield {status: message_html(str(job.error), kind)}
                 return
             yield {status: message_html("Testing on 10,000 MNIST digits…")}
-            run = lab.add(score(lab.next_number(), job.result, data, drawings.get("set")))
+            run = lab.add(score(lab.next_number(), job.result, data, drawings.drawings))
             shown = [*shown, run.name]
             yield {progress: progress_html(run.result.iterations_done, config.iterations,
                                            run.result.train_seconds,
@@ -186,6 +203,44 @@ def build(predict: Callable, data: Mnist | None, data_problem: str | None,
         return gr.DownloadButton(value=lab.download(run) if run else None,
                                  interactive=run is not None)
 
+    def scores_of(lab: Lab) -> tuple[Scores | None, Scores | None]:
+        """MNIST test and real-drawing scores of the model in use; the shipped one's once."""
+        if lab.active:
+            return lab.active.test, lab.active.drawings
+        if "test" not in shipped_scores and data is not None:
+            shipped_scores["test"] = mnist_scores(shipped, data)
+        if shipped_scores.get("drawings") is None:
+            shipped_scores["drawings"] = drawing_scores(shipped, drawings.drawings)
+        return shipped_scores.get("test"), shipped_scores["drawings"]
+
+    def on_why(value: dict | None, lab: Lab) -> tuple[list, str]:
+        try:
+            reading = read_digit(value, reader(lab).predict)
+        except (NoInk, BadImage) as e:
+            return [], message_html(f"{e} Then come back here to see why it answers as it does.")
+        gradients = reader(lab).explain(reading.digit)
+        order = np.argsort(-reading.probabilities)
+        return ([(saliency_image(reading.digit, gradients[d]),
+                  f"{d}: {reading.probabilities[d]:.1%}") for d in order],
+                message_html(f"Read as {reading.best}. Each map shows what would change the "
+                             "network's certainty for one digit, surest first."))
+
+    def on_inside(value: dict | None, lab: Lab) -> tuple:
+        current = reader(lab)
+        images, captions = first_layer_images(current.model, 32)
+        test, drawn = scores_of(lab)
+        why, why_note = on_why(value, lab)
+        return (message_html(f"Looking inside {current.name}."), why, why_note,
+                weights_mosaic(images, captions, columns=8 if len(images) > 10 else 5),
+                confusion_html(test.confusion) if test else message_html(data_problem),
+                worst_mistakes(data.x_test, data.y_test, test.probabilities, 12) if test else [],
+                confusion_html(drawn.confusion) if drawn else "",
+                worst_mistakes(drawings.drawings.images, drawings.drawings.labels,
+                               drawn.probabilities, 12) if drawn else [])
+
+    def on_samples() -> list:
+        return sample_grid(data.x_train, data.y_train, 24, np.random.default_rng())
+
     with gr.Blocks(title="digitpad") as demo:
         state = gr.State(lambda: Lab(), time_to_live=SESSION_SECONDS, delete_callback=Lab.close)
         gr.Markdown("# digitpad\nDraw a digit and watch a neural network read it.")
@@ -206,7 +261,7 @@ def build(predict: Callable, data: Mnist | None, data_problem: str | None,
                                     buttons=[])
             with gr.Row():
                 active = gr.HTML(active_model_html(None), elem_id="active")
-                shipped = gr.Button("Back to the shipped model", size="sm", scale=0,
+                back = gr.Button("Back to the shipped model", size="sm", scale=0,
                                     elem_id="shipped")
             with gr.Accordion("Or upload a photo or scan of a digit", open=False):
                 upload = gr.Image(type="filepath", sources=["upload", "clipboard"],
@@ -270,6 +325,32 @@ def build(predict: Callable, data: Mnist | None, data_problem: str | None,
                     runs = gr.Dataframe(runs_table([]), label="Your runs", interactive=False,
                                         elem_id="runs")
 
+        with gr.Tab("Look inside", elem_id="inside-tab") as inside_tab:
+            using = gr.HTML(elem_id="using")
+            with gr.Accordion("Why this answer", open=True):
+                why_note = gr.HTML(elem_id="why-note")
+                why = gr.Gallery(label=CAPTIONS["saliency"], columns=5, height="auto",
+                                 object_fit="contain", elem_id="why")
+            with gr.Accordion("What it learned", open=True):
+                gr.Markdown(CAPTIONS["weights"])
+                weights = gr.Image(show_label=False, interactive=False, elem_id="weights",
+                                   buttons=["download"])
+            with gr.Accordion("What it saw", open=False):
+                gr.Markdown(CAPTIONS["samples"])
+                more = gr.Button("Another sample", size="sm", interactive=data is not None)
+                samples = gr.Gallery(show_label=False, columns=8, height="auto",
+                                     elem_id="samples")
+            with gr.Accordion("Where it fails", open=True):
+                gr.Markdown(CAPTIONS["confusion"] + " On the 10,000 MNIST test digits:")
+                confusion = gr.HTML(elem_id="confusion")
+                gr.Markdown(CAPTIONS["mistakes"])
+                mistakes = gr.Gallery(show_label=False, columns=6, height="auto",
+                                      elem_id="mistakes")
+                gr.Markdown("The same on real pen-drawn digits (when they are on this machine):")
+                drawn_confusion = gr.HTML(elem_id="drawn-confusion")
+                drawn_mistakes = gr.Gallery(show_label=False, columns=6, height="auto",
+                                            elem_id="drawn-mistakes")
+
         sketchpad.change(on_canvas, [sketchpad, state], [result, seen],
                          trigger_mode="always_last", show_progress="hidden",
                          api_visibility="private")
@@ -297,8 +378,14 @@ def build(predict: Callable, data: Mnist | None, data_problem: str | None,
         chosen.input(on_choose, [state, chosen], download, api_visibility="private")
         use.click(on_use, [state, chosen], [active, state], api_visibility="private").then(
             on_canvas, [sketchpad, state], [result, seen], api_visibility="private")
-        shipped.click(on_shipped, state, [active, state], api_visibility="private").then(
+        back.click(on_shipped, state, [active, state], api_visibility="private").then(
             on_canvas, [sketchpad, state], [result, seen], api_visibility="private")
+        inside_tab.select(on_inside, [sketchpad, state],
+                          [using, why, why_note, weights, confusion, mistakes, drawn_confusion,
+                           drawn_mistakes], api_visibility="private")
+        more.click(on_samples, None, samples, api_visibility="private")
+        if data is not None:
+            demo.load(on_samples, None, samples, api_visibility="private")
         gr.api(predict_file, api_name="predict")
         gr.api(train_file, api_name="train", concurrency_limit=1, concurrency_id="train")
     return demo
@@ -307,17 +394,12 @@ def build(predict: Callable, data: Mnist | None, data_problem: str | None,
 CSS = (ASSETS / "app.css").read_text()
 
 
-def load_training_data(data_dir: str | None, drawings_path: Path) -> tuple:
-    """MNIST for the Train tab (or why it is missing), and real drawings loading in the back."""
+def load_training_data(data_dir: str | None) -> tuple[Mnist | None, str | None]:
+    """MNIST for the Train tab, or a plain message saying why training is off."""
     try:
-        data, problem = load_mnist(data_dir), None
+        return load_mnist(data_dir), None
     except MnistError as e:
-        data, problem = None, f"Training is off: {e}"
-    drawings: dict[str, Drawings] = {}
-    if drawings_path.is_file():
-        threading.Thread(target=lambda: drawings.update(set=Drawings.load(drawings_path)),
-                         daemon=True).start()
-    return data, problem, drawings
+        return None, f"Training is off: {e}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -334,15 +416,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="pen-drawn digits (JSON) each run is also scored on, if present")
     args = parser.parse_args(argv)
     try:
-        predict = make_predictor(load_model(args.model))
+        model = load_model(args.model)
     except ModelError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     if args.host == "0.0.0.0":
         print(f"warning: listening on all interfaces; students open http://<this machine's "
               f"address>:{args.port}", file=sys.stderr)
-    data, problem, drawings = load_training_data(args.data_dir, Path(args.drawings))
-    demo = build(predict, data, problem, drawings)
+    data, problem = load_training_data(args.data_dir)
+    demo = build(model, data, problem, DrawingsLoader(Path(args.drawings)))
     demo.queue(default_concurrency_limit=4)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, css=CSS,
                 js=PICK_BRUSH, max_file_size=MAX_UPLOAD, show_error=True)

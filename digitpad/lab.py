@@ -14,7 +14,8 @@ import keras
 import numpy as np
 
 from digitpad.data import Mnist
-from digitpad.evaluate import confusion_matrix, predict_labels, stroke_digits
+from digitpad.evaluate import confusion_matrix, stroke_digits
+from digitpad.explain import saliency
 from digitpad.model import make_predictor, save_model
 from digitpad.strokes import load_strokes
 from digitpad.training import (
@@ -86,48 +87,90 @@ class Drawings:
         return cls(stroke_digits(chosen), np.array([r["label"] for r in chosen]), Path(path).name)
 
 
+class DrawingsLoader:
+    """Real drawings drawn and preprocessed in a background thread, so the app starts at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.drawings: Drawings | None = None
+        if path.is_file():
+            threading.Thread(target=self._load, args=(path,), daemon=True).start()
+
+    def _load(self, path: Path) -> None:
+        self.drawings = Drawings.load(path)
+
+
+@dataclass
+class Reader:
+    """A model made ready to read and explain digits: forward pass and saliency traced once."""
+
+    name: str
+    model: keras.Model
+    predict: Callable[[np.ndarray], np.ndarray] = field(init=False)
+    explain: Callable[[np.ndarray], np.ndarray] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.predict = make_predictor(self.model)
+        self.explain = saliency(self.model)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """How a model reads a labelled set: probabilities, accuracy and confusion matrix."""
+
+    probabilities: np.ndarray
+    accuracy: float
+    confusion: np.ndarray
+
+    @classmethod
+    def of(cls, predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray,
+           labels: np.ndarray) -> Scores:
+        probabilities = np.concatenate([predict(images[i:i + 1000])
+                                        for i in range(0, len(images), 1000)])
+        predicted = probabilities.argmax(axis=1)
+        return cls(probabilities, float(np.mean(predicted == labels)),
+                   confusion_matrix(labels.astype(np.int64), predicted))
+
+
+def mnist_scores(reader: Reader, data: Mnist) -> Scores:
+    """The reader on all 10,000 MNIST test digits."""
+    return Scores.of(reader.predict, data.x_test.astype(np.float32) / 255.0, data.y_test)
+
+
+def drawing_scores(reader: Reader, drawings: Drawings | None) -> Scores | None:
+    """The reader on the real drawings, if they are loaded."""
+    return None if drawings is None else Scores.of(reader.predict, drawings.images,
+                                                   drawings.labels)
+
+
 @dataclass
 class Run:
     """One finished training of this session: its model, settings, curves and scores."""
 
     number: int
     result: TrainResult
-    predict: Callable[[np.ndarray], np.ndarray]
-    test_accuracy: float
-    confusion: np.ndarray
-    test_probabilities: np.ndarray
-    drawings_accuracy: float | None
+    reader: Reader
+    test: Scores
+    drawings: Scores | None
 
     @property
     def name(self) -> str:
         return f"run {self.number}"
 
-    @property
-    def model(self) -> keras.Model:
-        return self.result.model
-
     def summary(self) -> dict:
         """The /train API's answer: settings, accuracies and time, JSON-able."""
         record = {**self.result.summary(), "run": self.number,
                   "network": network_name(self.result.config.hidden),
-                  "test_accuracy": round(self.test_accuracy, 4)}
-        if self.drawings_accuracy is not None:
-            record["drawings_accuracy"] = round(self.drawings_accuracy, 4)
+                  "test_accuracy": round(self.test.accuracy, 4)}
+        if self.drawings is not None:
+            record["drawings_accuracy"] = round(self.drawings.accuracy, 4)
         return record
 
 
 def score(number: int, result: TrainResult, data: Mnist, drawings: Drawings | None) -> Run:
     """Test the trained model on all 10,000 MNIST test digits and on the real drawings."""
-    predict = make_predictor(result.model)
-    images = data.x_test.astype(np.float32) / 255.0
-    probabilities = np.concatenate([predict(images[i:i + 1000])
-                                    for i in range(0, len(images), 1000)])
-    predicted = probabilities.argmax(axis=1)
-    drawn = None
-    if drawings is not None:
-        drawn = float(np.mean(predict_labels(predict, drawings.images) == drawings.labels))
-    return Run(number, result, predict, float(np.mean(predicted == data.y_test)),
-               confusion_matrix(data.y_test.astype(np.int64), predicted), probabilities, drawn)
+    reader = Reader(f"run {number}", result.model)
+    return Run(number, result, reader, mnist_scores(reader, data),
+               drawing_scores(reader, drawings))
 
 
 class Job:
@@ -180,7 +223,7 @@ class Lab:
         """The run's model saved as a .keras file whose name the server chooses."""
         if self.folder is None:
             self.folder = Path(tempfile.mkdtemp(prefix="digitpad-session-"))
-        return save_model(run.model, self.folder / f"digitpad-run-{run.number}.keras")
+        return save_model(run.reader.model, self.folder / f"digitpad-run-{run.number}.keras")
 
     def close(self) -> None:
         """Free the session's models and files (the session ended or timed out)."""
