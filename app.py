@@ -103,6 +103,16 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
     Look inside (why this answer, what it learned, what it saw, where it fails)."""
     shipped = Reader("the shipped model", model)
     shipped_scores: dict[str, Scores | None] = {}  # filled on the first look inside
+    open_labs: dict[str, Lab] = {}  # by session, so closing a tab frees its models at once
+
+    def on_open(lab: Lab, request: gr.Request) -> Lab:
+        open_labs[request.session_hash] = lab
+        return lab  # stored now, so every later event of this session gets this very Lab
+
+    def on_close(request: gr.Request) -> None:
+        lab = open_labs.pop(request.session_hash, None)
+        if lab is not None:
+            lab.close()
 
     def reader(lab: Lab) -> Reader:
         return lab.active.reader if lab.active else shipped
@@ -384,6 +394,8 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
                           [using, why, why_note, weights, confusion, mistakes, drawn_confusion,
                            drawn_mistakes], api_visibility="private")
         more.click(on_samples, None, samples, api_visibility="private")
+        demo.load(on_open, state, state, api_visibility="private")
+        demo.unload(on_close)
         if data is not None:
             demo.load(on_samples, None, samples, api_visibility="private")
         gr.api(predict_file, api_name="predict")

@@ -5,7 +5,9 @@ Stop keeps what was trained; a learning rate far too high stops itself with a pl
 from __future__ import annotations
 
 import re
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 from app_fixtures import (
@@ -129,3 +131,25 @@ def test_learning_rate_far_too_high_stops_with_a_plain_message(page):
     assert re.search(r"learning rate too high: the loss became (NaN|infinite|too large) at "
                      r"iteration \d+", message), message
     assert page.locator("#status .dp-scores").count() == 0
+
+
+def session_folders() -> set[Path]:
+    """The folders where sessions keep their trained models for download."""
+    return set(Path(tempfile.gettempdir()).glob("digitpad-session-*"))
+
+
+def test_closing_the_tab_frees_the_sessions_models(browser, app_server):
+    before = session_folders()
+    context = browser.new_context(viewport=VIEWPORT)
+    page = open_app(context.new_page(), app_server)
+    open_train_tab(page)
+    set_number(page, "iterations", 100)
+    page.click("#train")
+    wait_for_scores(page)
+    mine = session_folders() - before
+    assert len(mine) == 1 and any(next(iter(mine)).glob("*.keras"))
+    context.close()
+    deadline = time.monotonic() + 60  # the server notices a closed tab within its heartbeat
+    while next(iter(mine)).exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not next(iter(mine)).exists(), "the closed session's models were kept"
