@@ -180,13 +180,16 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
         return app_config(10.0 ** rate_exponent, dropout_, iterations_, batch, network_,
                           augment_, seed_)
 
-    def on_train(lab: Lab, shown: list[str], *controls) -> Iterator[dict]:
-        yield from watch([settings(*controls)], lab, shown)
-
-    def on_homework(pair: Callable[[TrainConfig], list[TrainConfig]]) -> Callable:
-        def run_pair(lab: Lab, shown: list[str], *controls) -> Iterator[dict]:
-            yield from watch(pair(settings(*controls)), lab, shown)
-        return run_pair
+    def trains(plan: Callable[[TrainConfig], list[TrainConfig]]) -> Callable:
+        """An event handler training plan(the sliders' settings), one run after another."""
+        def on_click(lab: Lab, shown: list[str], *controls) -> Iterator[dict]:
+            try:
+                configs = plan(settings(*controls))
+            except ConfigError as e:
+                yield {status: message_html(str(e), "problem")}
+                return
+            yield from watch(configs, lab, shown)
+        return on_click
 
     def on_stop(lab: Lab) -> None:
         if lab.job is not None:
@@ -371,13 +374,13 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
                 download, state]
         train_events = dict(concurrency_limit=1, concurrency_id="train",
                             api_visibility="private")
-        start.click(on_train, [state, compare, *controls], live, **train_events)
-        with_without.click(on_homework(lambda c: [replace(c, dropout=0.5),
-                                                  replace(c, dropout=0.0)]),
-                           [state, compare, *controls], live, **train_events)
-        softmax_mlp.click(on_homework(lambda c: [replace(c, hidden=()),
-                                                 replace(c, hidden=NETWORKS[DEFAULT_NETWORK])]),
-                          [state, compare, *controls], live, **train_events)
+        inputs = [state, compare, *controls]
+        start.click(trains(lambda c: [c]), inputs, live, **train_events)
+        with_without.click(trains(lambda c: [replace(c, dropout=0.5), replace(c, dropout=0.0)]),
+                           inputs, live, **train_events)
+        softmax_mlp.click(trains(lambda c: [replace(c, hidden=()),
+                                            replace(c, hidden=NETWORKS[DEFAULT_NETWORK])]),
+                          inputs, live, **train_events)
         stop.click(on_stop, state, None, queue=False, api_visibility="private")
         reset.click(lambda: [float(np.log10(DEFAULTS.learning_rate)), DEFAULTS.dropout,
                              DEFAULTS.iterations, DEFAULTS.batch_size, DEFAULT_NETWORK,
