@@ -10,6 +10,7 @@ import struct
 import zlib
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 from app_fixtures import REPO
@@ -112,13 +113,19 @@ def test_png_cut_in_its_pixel_data_is_refused(client, tmp_path, seven_gray):
     assert re.search(r"not a readable image|truncated", message, re.IGNORECASE), message
 
 
-def test_file_over_the_upload_limit_is_refused(client, tmp_path):
+def test_file_over_the_upload_limit_is_refused(app_server, client, tmp_path):
     path = tmp_path / "huge.png"
     noise = np.random.default_rng(0).integers(0, 256, (2000, 2000, 3), np.uint8)
     Image.fromarray(noise).save(path, compress_level=0)
     assert path.stat().st_size > UPLOAD_LIMIT
-    message = refused(client, path, Exception)  # refused at the upload, before the app
-    assert re.search(r"too large|maximum|size|limit", message, re.IGNORECASE), message
+    message = refused(client, path, ValueError)  # gradio_client checks the app's limit first
+    assert re.search(r"maximum file size", message, re.IGNORECASE), message
+    with path.open("rb") as f:  # any other client: the server itself refuses the upload
+        response = httpx.post(app_server + "gradio_api/upload", timeout=60,
+                              files={"files": (path.name, f, "image/png")})
+    assert response.status_code == 413, response.text
+    assert str(UPLOAD_LIMIT) in response.text, response.text
+    assert_server_carries_on(client)
 
 
 @pytest.mark.xfail(strict=True, reason="app.py predict_file reads image['path'] without checking "
