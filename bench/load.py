@@ -8,8 +8,9 @@ probabilities, then waits for its next 500 ms tick. Prints throughput, p50/p95/p
 errors next to the targets (30 students for 60 s: p95 <= 250 ms, no errors; with a training
 running at the same time: p95 <= 500 ms). --train runs one /train call of 2000 iterations
 alongside; --knee steps the class size up and reports the first size whose p95 exceeds 1 s.
-The students run on the same machine as the app, so they share its cores. Exits 0 whatever
-the figures.
+Measuring starts once the app is idle (it loads drawings in the background after it answers).
+The students run on the same machine as the app, so they share its cores; each run prints the
+CPU used by the app, by the students and by everything else. Exits 0 whatever the figures.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ TARGET_P95 = 0.250
 TARGET_P95_TRAINING = 0.500
 KNEE_P95 = 1.0
 KNEE_STEPS = (10, 20, 30, 45, 60, 80, 100, 130, 160)
+SETTLE_CORES = 0.15  # the app counts as idle below this CPU use ...
+SETTLE_WINDOW = 2.0  # ... over this many seconds
+SETTLE_TIMEOUT = 120.0
 REQUEST_TIMEOUT = 30.0  # a student gives up on an answer after this long
 TRAIN_ARGS = (1e-3, 0.5, 2000, 128, "512-256-128", False, 0)  # the --train run
 FOUR = [[[0.6, 0.0], [0.1, 0.65], [0.8, 0.65]], [[0.55, 0.3], [0.55, 1.0]]]
@@ -90,6 +94,18 @@ def cpu_seconds(pid: int) -> float:
     """User plus system CPU time a process has used, from /proc/PID/stat."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(url: str) -> float:
+    """Wait until the app is idle (it loads drawings in the background after it answers);
+    the seconds waited, at most SETTLE_TIMEOUT."""
+    pid, began = app_pid(url), time.monotonic()
+    while time.monotonic() - began < SETTLE_TIMEOUT:
+        before = cpu_seconds(pid)
+        time.sleep(SETTLE_WINDOW)
+        if cpu_seconds(pid) - before < SETTLE_CORES * SETTLE_WINDOW:
+            break
+    return time.monotonic() - began
 
 
 def own_cpu_seconds() -> float:
@@ -262,6 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder, running_app(args.model) as url:
         image = canvas_png(Path(folder))
+        print(f"app idle after {settle(url):.0f} s")
         if args.knee:
             knee(url, image, max(10.0, args.seconds / 3))
         elif args.train:

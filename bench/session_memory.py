@@ -3,12 +3,12 @@
     python bench/session_memory.py [--sessions 100] [--network "softmax regression"]
 
 Starts the app on a free port (127.0.0.1 only) and reads its resident memory (VmRSS in
-/proc/PID/status) once it answers. Then, one after another, each session connects with its
-own gradio_client, trains a small model through /train, and closes (the way a student's tab
-does). Prints RSS at start, after the first session (MNIST loaded, graphs built), every 10
-sessions and at the end, with the target: the end within 200 MB of the start. Stops early if
-the app grows by more than --stop-growth MB. Needs the app's /train API; says so and exits 0
-without it. Exits 0 whatever the figures.
+/proc/PID/status) once it answers and has gone idle. Then, one after another, each session
+connects with its own gradio_client, trains a small model through /train, and closes (the way
+a student's tab does). Prints RSS at start, after the first session, every 10 sessions and at
+the end, with the target: the end within 200 MB of the start. Stops early if the app grows by
+more than --stop-growth MB. Needs the app's /train API; says so and exits 0 without it.
+Exits 0 whatever the figures.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from app_fixtures import MODEL, running_app  # noqa: E402
-from load import app_pid, connect, has_train  # noqa: E402
+from load import app_pid, connect, has_train, settle  # noqa: E402
 
 TARGET_GROWTH_MB = 200
 STOP_GROWTH_MB = 2000  # stop early past this: the machine is shared, and the target is missed
@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             print("this app has no /train endpoint yet; nothing to measure")
             return 0
         pid = app_pid(url)
+        print(f"app idle after {settle(url):.0f} s")
         start = rss_mb(pid)
         print(f"app pid {pid}: RSS at start {start:.0f} MB")
         began, errors, peak, done = time.monotonic(), 0, start, 0
