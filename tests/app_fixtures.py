@@ -165,6 +165,16 @@ def page(browser, app_server):
         context.close()
 
 
+@pytest.fixture
+def touch_page(browser, app_server):
+    """Like page, on a device with a touch screen, so touch events reach the canvas."""
+    context = browser.new_context(viewport=VIEWPORT, has_touch=True)
+    try:
+        yield open_app(context.new_page(), app_server)
+    finally:
+        context.close()
+
+
 # -- what the page is doing on the network ---------------------------------------------------
 
 class Traffic:
@@ -236,17 +246,43 @@ def canvas_transform(page) -> tuple[float, float, float]:
     return left, top, scale
 
 
-def draw_strokes(page, strokes: Sequence[np.ndarray]) -> None:
-    """Draw pen strokes, each an (n, 2) array of (x, y) canvas pixels, as mouse drags."""
+def draw_strokes(page, strokes: Sequence[np.ndarray], pointer: str = "mouse") -> None:
+    """Draw pen strokes, each an (n, 2) array of (x, y) canvas pixels, as drags of a mouse,
+    a finger ("touch": touch events, needs a context with has_touch) or a pen ("pen")."""
     left, top, scale = canvas_transform(page)
+    drag = {"mouse": mouse_drag, "touch": touch_drag, "pen": pen_drag}[pointer]
     for stroke in strokes:
-        points = [(left + x * scale, top + y * scale) for x, y in np.asarray(stroke, float)]
-        page.mouse.move(*points[0])
-        page.mouse.down()
-        for point in points[1:]:
-            page.mouse.move(*point)
-        page.mouse.up()
+        drag(page, [(left + x * scale, top + y * scale) for x, y in np.asarray(stroke, float)])
     mark_input(page)
+
+
+def mouse_drag(page, points: list[tuple[float, float]]) -> None:
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*point)
+    page.mouse.up()
+
+
+def touch_drag(page, points: list[tuple[float, float]]) -> None:
+    """One finger: touchStart, touchMove per point, touchEnd, as a touch screen sends them."""
+    cdp = page.context.new_cdp_session(page)
+    kinds = ["touchStart"] + ["touchMove"] * (len(points) - 1)
+    for kind, (x, y) in zip(kinds, points, strict=True):
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def pen_drag(page, points: list[tuple[float, float]]) -> None:
+    """A stylus: pointer events with pointerType "pen", pressed from the first point to the last."""
+    cdp = page.context.new_cdp_session(page)
+    kinds = ["mousePressed"] + ["mouseMoved"] * (len(points) - 1) + ["mouseReleased"]
+    for kind, (x, y) in zip(kinds, [*points, points[-1]], strict=True):
+        cdp.send("Input.dispatchMouseEvent", {
+            "type": kind, "x": x, "y": y, "button": "left", "clickCount": 1,
+            "buttons": 0 if kind == "mouseReleased" else 1, "pointerType": "pen"})
+    cdp.detach()
 
 
 def mark_input(page) -> None:

@@ -31,6 +31,7 @@ from app_fixtures import (
 from app_fixtures import app_server as app_server  # fixtures: pytest finds them by name
 from app_fixtures import browser as browser
 from app_fixtures import page as page
+from app_fixtures import touch_page as touch_page
 
 from digitpad.model import load_model, make_predictor
 from digitpad.strokes import fit_to_canvas, load_strokes, render
@@ -107,6 +108,15 @@ def test_canvas_mapping_puts_ink_where_offline_render_does(page):
         "(x0, x1, y0, y1 in canvas pixels)")
     overlap = (browser_ink & offline_ink).sum() / (browser_ink | offline_ink).sum()
     assert overlap >= 0.97
+
+
+@pytest.mark.parametrize("pointer", ["touch", "pen"])
+def test_one_drawn_with_a_finger_or_a_pen_is_read(touch_page, pointer):
+    """The canvas draws for touch events and for a stylus's pointer events, not only a mouse."""
+    before = result_html(touch_page)
+    draw_strokes(touch_page, one_strokes(), pointer=pointer)
+    assert wait_for_prediction(touch_page, before) == 1
+    assert_ten_bars_summing_to_one(touch_page)
 
 
 def test_clear_returns_the_empty_state(page):
