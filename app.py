@@ -164,7 +164,8 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
             yield {status: message_html("Testing on 10,000 MNIST digits…")}
             run = lab.add(score(lab.next_number(), job.result, data, drawings.drawings))
             shown = [*shown, run.name]
-            yield {progress: progress_html(run.result.iterations_done, config.iterations,
+            yield {**plots([*others, (run.name, run.result.history)]),
+                   progress: progress_html(run.result.iterations_done, config.iterations,
                                            run.result.train_seconds,
                                            "stopped" if run.result.stopped_early else "done"),
                    status: run_report_html(run.summary()),
