@@ -319,7 +319,8 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
                                                 elem_id="homework-network",
                                                 interactive=data is not None)
                 with gr.Column(scale=2):
-                    progress = gr.HTML(progress_html(0, DEFAULTS.iterations, 0.0),
+                    progress = gr.HTML(progress_html(0, DEFAULTS.iterations, 0.0,
+                                                     "press Train to start"),
                                        elem_id="progress")
                     status = gr.HTML(elem_id="status")
                     with gr.Row():
@@ -373,7 +374,7 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
         controls = [rate, dropout, iterations, batch_size, network, augment, seed]
         live = [progress, status, loss_plot, accuracy_plot, runs, compare, chosen, use,
                 download, state]
-        train_events = dict(concurrency_limit=1, concurrency_id="train",
+        train_events = dict(concurrency_limit=1, concurrency_id="train", show_progress_on=progress,
                             api_visibility="private")
         inputs = [state, compare, *controls]
         start.click(trains(lambda c: [c]), inputs, live, **train_events)

@@ -153,3 +153,27 @@ def test_closing_the_tab_frees_the_sessions_models(browser, app_server):
     while next(iter(mine)).exists() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not next(iter(mine)).exists(), "the closed session's models were kept"
+
+
+def test_second_training_waits_with_its_place_in_the_queue(page, browser, app_server):
+    open_train_tab(page)
+    set_number(page, "iterations", 20000)
+    page.click("#train")
+    page.wait_for_function(
+        "() => +document.querySelector('#progress .dp-progress').dataset.done > 0",
+        timeout=RUN_TIMEOUT * 1000)
+    other = open_app(browser.new_context(viewport=VIEWPORT).new_page(), app_server)
+    try:
+        open_train_tab(other)
+        set_number(other, "iterations", 100)
+        other.click("#train")
+        other.wait_for_function(
+            "() => /queue: 1\\/1/.test(document.querySelector('#progress').innerText)",
+            timeout=WAIT * 1000)
+        assert progress_done(other) == 0
+        page.click("#stop")
+        report = wait_for_scores(other)
+        assert "100 iterations" in report
+    finally:
+        other.context.close()
+    assert "stopped early" in wait_for_scores(page)
