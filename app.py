@@ -125,6 +125,8 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
 
     def predict_file(image: FileData) -> dict[str, float]:
         """Ten probabilities, "0" to "9", for one image file of a handwritten digit."""
+        if not image:
+            raise gr.Error("No image: send an image file of one handwritten digit.")
         try:
             reading = read_digit(image["path"], shipped.predict)
         except (NoInk, BadImage) as e:

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE
+
 Image.MAX_IMAGE_PIXELS = 40_000_000  # Pillow's decompression-bomb guard, at a 40 MP ceiling
 DIGIT_BOX = 20
 SIDE = 28
@@ -20,6 +22,7 @@ WORK_SIDE = 256  # larger inputs are box-reduced to about this size first: 12x t
 INK_LEVEL = 0.25  # contrast above which a pixel counts as ink
 PAPER_NOISE = 0.05  # contrast below this is the paper's own grain
 MIN_EXTENT = 0.04  # ink spanning less than this share of the image is a speck, not a digit
+CANVAS_MIN_EXTENT = 2 * BRUSH_WIDTH / CANVAS_SIZE  # on the sketchpad, one brush tap is no digit
 SPECK_EXTENT = 0.2  # a blob smaller than this share of the largest blob's extent ...
 SPECK_MASS = 0.1  # ... holding less than this share of the ink is a stray speck
 GRID = 48
@@ -169,14 +172,14 @@ def remove_specks(ink: np.ndarray) -> np.ndarray:
     return np.where(keep, ink, 0)
 
 
-def ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
+def ink_box(ink: np.ndarray, min_extent: float = MIN_EXTENT) -> tuple[int, int, int, int]:
     """Bounding box (top, bottom, left, right) of the ink; NoInk if it is only a speck."""
     rows = np.flatnonzero((ink > INK_LEVEL).any(axis=1))
     cols = np.flatnonzero((ink > INK_LEVEL).any(axis=0))
     if rows.size == 0:
         raise NoInk("The canvas is empty: draw a digit.")
     top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    if max(bottom - top, right - left) < MIN_EXTENT * max(ink.shape):
+    if max(bottom - top, right - left) < min_extent * max(ink.shape):
         raise NoInk("Only a speck: draw a digit.")
     return top, bottom, left, right
 
@@ -207,5 +210,6 @@ def center_by_mass(digit: np.ndarray, side: int = SIDE) -> np.ndarray:
 def preprocess(image: Any) -> np.ndarray:
     """A 28x28 float32 MNIST-style digit from any supported input; NoInk if there is none."""
     ink = remove_specks(to_ink(to_gray(image)))
-    top, bottom, left, right = ink_box(ink)
+    top, bottom, left, right = ink_box(ink, CANVAS_MIN_EXTENT if isinstance(image, dict)
+                                       else MIN_EXTENT)
     return center_by_mass(scale_to_box(ink[top:bottom, left:right]))

@@ -128,8 +128,6 @@ def test_file_over_the_upload_limit_is_refused(app_server, client, tmp_path):
     assert_server_carries_on(client)
 
 
-@pytest.mark.xfail(strict=True, reason="app.py predict_file reads image['path'] without checking "
-                   "for None: the caller sees \"'NoneType' object is not subscriptable\"")
 def test_no_file_is_refused_plainly(client):
     message = refused(client, None)
     assert re.search(r"no (image|file)|missing|send an image", message, re.IGNORECASE), message
@@ -259,8 +257,6 @@ def test_blank_canvas_says_draw_a_digit(model_predict, value):
         read_digit(value, model_predict)
 
 
-@pytest.mark.xfail(strict=True, reason="preprocess.ink_box takes one 28 px brush tap (7% of the "
-                   "canvas, above MIN_EXTENT 4%) for a digit and the model calls it a 0")
 def test_one_dot_is_not_a_digit(model_predict):
     dot = [np.array([[200.0, 200.0]])]  # one tap of the brush
     with pytest.raises(NoInk, match=r"(?i)speck|draw a digit"):
