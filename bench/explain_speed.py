@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,24 +18,14 @@ import tensorflow as tf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from predict_speed import FOUR, median_ms  # noqa: E402  (bench/ is this script's folder)
+
 from digitpad.explain import saliency, saliency_image  # noqa: E402
 from digitpad.model import SHIPPED_MODEL, load_model, make_predictor  # noqa: E402
 from digitpad.preprocess import preprocess  # noqa: E402
 from digitpad.strokes import fit_to_canvas, render  # noqa: E402
 
 TARGET_MS = 50.0
-FOUR = [[[0.6, 0.0], [0.1, 0.65], [0.8, 0.65]], [[0.55, 0.3], [0.55, 1.0]]]  # a drawn "4"
-
-
-def median_ms(fn: Callable[[], object], runs: int) -> float:
-    """Median wall time of fn over runs calls, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times))
 
 
 def main() -> None:

@@ -107,13 +107,18 @@ def test_short_run_streams_then_its_model_reads_this_sessions_drawings(page, bro
         timeout=WAIT * 1000)
 
 
-def test_stop_keeps_the_model_trained_so_far(page):
+def start_long_run(page) -> None:
+    """Start a 20,000-iteration run and wait until it has made progress."""
     open_train_tab(page)
     set_number(page, "iterations", 20000)
     page.click("#train")
     page.wait_for_function(
         "() => +document.querySelector('#progress .dp-progress').dataset.done > 0",
         timeout=RUN_TIMEOUT * 1000)
+
+
+def test_stop_keeps_the_model_trained_so_far(page):
+    start_long_run(page)
     page.click("#stop")
     report = wait_for_scores(page)
     assert "stopped early" in report
@@ -156,12 +161,7 @@ def test_closing_the_tab_frees_the_sessions_models(browser, app_server):
 
 
 def test_second_training_waits_with_its_place_in_the_queue(page, browser, app_server):
-    open_train_tab(page)
-    set_number(page, "iterations", 20000)
-    page.click("#train")
-    page.wait_for_function(
-        "() => +document.querySelector('#progress .dp-progress').dataset.done > 0",
-        timeout=RUN_TIMEOUT * 1000)
+    start_long_run(page)
     other = open_app(browser.new_context(viewport=VIEWPORT).new_page(), app_server)
     try:
         open_train_tab(other)
