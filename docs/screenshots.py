@@ -1,0 +1,103 @@
+"""Regenerate the README's screenshots: the Draw tab on a desktop, a projector and a phone, and
+the Train tab after a short run.
+
+    python docs/screenshots.py [--only draw,projector,phone,train] [--model model/digitpad.keras]
+
+Starts the app on a free port and drives Debian's Chromium as the browser tests do; each view
+draws a real pen-drawn digit (a 3 from the pendigits set; with a finger on the phone).
+Writes docs/screenshot-{draw,projector,phone,train}.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent
+sys.path.insert(0, str(DOCS.parent / "tests"))
+
+from app_fixtures import (  # noqa: E402
+    MODEL,
+    REPO,
+    VIEWPORT,
+    draw_strokes,
+    launch_chromium,
+    open_app,
+    result_html,
+    running_app,
+    wait_for_prediction,
+)
+
+from digitpad.strokes import fit_to_canvas, load_strokes  # noqa: E402
+
+PENDIGITS = REPO.parent / "shared" / "pendigits" / "pendigits-dev.json.gz"
+DIGIT = 3
+TRAIN_ITERATIONS = 300
+TRAIN_TIMEOUT = 600  # seconds for the short run to train and be scored on a busy machine
+VIEWS = {  # name: browser context options
+    "draw": {"viewport": VIEWPORT},
+    "projector": {"viewport": {"width": 1920, "height": 1080}, "device_scale_factor": 1},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+              "device_scale_factor": 2},
+    "train": {"viewport": VIEWPORT},
+}
+
+
+def pen_digit() -> list:
+    """The first DIGIT in the pen-drawn set, fitted to the canvas."""
+    record = next(r for r in load_strokes(PENDIGITS) if r["label"] == DIGIT)
+    return fit_to_canvas(record["strokes"])
+
+
+def draw_view(page, name: str, strokes: list) -> None:
+    """Draw the digit (a finger on the phone, the mouse elsewhere) and wait for the bars."""
+    before = result_html(page)
+    draw_strokes(page, strokes, pointer="touch" if name == "phone" else "mouse")
+    wait_for_prediction(page, before)
+
+
+def train_view(page) -> None:
+    """A short run on the Train tab, shown once its scores are in."""
+    page.get_by_role("tab", name="Train").click()
+    box = page.locator("#iterations input[type=number]")
+    box.fill(str(TRAIN_ITERATIONS))
+    box.press("Enter")
+    page.click("#train")
+    page.wait_for_selector("#status .dp-scores", timeout=TRAIN_TIMEOUT * 1000)
+    page.wait_for_timeout(500)  # the runs table and curves arrive with the scores
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default=",".join(VIEWS),
+                        help="comma-separated views to make: " + ", ".join(VIEWS))
+    parser.add_argument("--model", default=MODEL)
+    args = parser.parse_args()
+    names = [n for n in args.only.split(",") if n]
+    unknown = set(names) - set(VIEWS)
+    if unknown:
+        parser.error(f"unknown views: {', '.join(sorted(unknown))}")
+    strokes = pen_digit()
+    from playwright.sync_api import sync_playwright
+
+    with running_app(args.model) as url, sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        for name in names:
+            context = chromium.new_context(**VIEWS[name])
+            page = open_app(context.new_page(), url)
+            if name == "train":
+                train_view(page)
+            else:
+                draw_view(page, name, strokes)
+            path = DOCS / f"screenshot-{name}.png"
+            page.screenshot(path=str(path), full_page=name in ("phone", "train"))
+            print(f"wrote {path.relative_to(REPO)}")
+            context.close()
+        chromium.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
