@@ -120,8 +120,28 @@ def as_tensors(images: np.ndarray, labels: np.ndarray) -> tuple[tf.Tensor, tf.Te
     return tf.constant(images, tf.float32) / 255.0, tf.constant(labels, tf.int32)
 
 
-def make_steps(model: keras.Model, optimizer: keras.optimizers.Optimizer,
-               x: tf.Tensor, y: tf.Tensor, config: TrainConfig) -> Callable:
+def make_adam(variables: list, config: TrainConfig) -> Callable[[list, tf.Tensor], None]:
+    """Keras's Adam update (same defaults and schedule) through TensorFlow's fused kernel:
+    one op per variable instead of about ten, which is much of a small MLP's step time."""
+    rate = config.learning_rate
+    if config.cosine_decay:
+        rate = keras.optimizers.schedules.CosineDecay(rate, config.iterations, alpha=0.01)
+    slots = [(tf.Variable(tf.zeros(v.shape)), tf.Variable(tf.zeros(v.shape))) for v in variables]
+    beta_1, beta_2 = 0.9, 0.999
+
+    def apply(grads: list, step: tf.Tensor) -> None:
+        t = tf.cast(step + 1, tf.float32)
+        lr = rate(step) if callable(rate) else tf.constant(rate)
+        for variable, (m, v), grad in zip(variables, slots, grads, strict=True):
+            tf.raw_ops.ResourceApplyAdam(
+                var=variable.value.handle, m=m.handle, v=v.handle, beta1_power=beta_1 ** t,
+                beta2_power=beta_2 ** t, lr=lr, beta1=beta_1, beta2=beta_2, epsilon=1e-7,
+                grad=grad)
+
+    return apply
+
+
+def make_steps(model: keras.Model, x: tf.Tensor, y: tf.Tensor, config: TrainConfig) -> Callable:
     """A compiled function running n training steps in one call, so Python is out of the loop.
 
     Each step draws a random minibatch from the whole training set (sampled with replacement,
@@ -130,6 +150,7 @@ def make_steps(model: keras.Model, optimizer: keras.optimizers.Optimizer,
     """
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
     count = tf.shape(x)[0]
+    apply_adam = make_adam(model.trainable_variables, config)
 
     @tf.function
     def run(start: tf.Tensor, n: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
@@ -143,7 +164,7 @@ def make_steps(model: keras.Model, optimizer: keras.optimizers.Optimizer,
                 probs = model(images, training=True)
                 loss = loss_fn(labels, probs)
             grads = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=False))
+            apply_adam(grads, start + i)
             correct = tf.reduce_sum(tf.cast(tf.argmax(probs, 1, tf.int32) == labels, tf.float32))
             exploded = tf.logical_not(tf.math.is_finite(loss)) | (loss > EXPLODED_LOSS)
             bad = tf.where(exploded & (bad < 0), start + i, bad)
@@ -171,14 +192,9 @@ def train(config: TrainConfig, data: Mnist,
     check_config(config)
     keras.utils.set_random_seed(config.seed)
     model = build_mlp(config.hidden, config.dropout)
-    rate = config.learning_rate
-    if config.cosine_decay:
-        rate = keras.optimizers.schedules.CosineDecay(rate, config.iterations, alpha=0.01)
-    optimizer = keras.optimizers.Adam(rate)
-    optimizer.build(model.trainable_variables)
     x, y = as_tensors(data.x_train, data.y_train)
     x_val = data.x_val.astype(np.float32) / 255.0
-    run = make_steps(model, optimizer, x, y, config)
+    run = make_steps(model, x, y, config)
     predict = make_predictor(model)
     history: list[Progress] = []
     done, chunk, stopped = 0, 10, False
