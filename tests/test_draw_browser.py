@@ -42,6 +42,11 @@ pytestmark = pytest.mark.browser
 PENDIGITS = REPO.parent / "shared" / "pendigits" / "pendigits-dev.json.gz"
 PER_DIGIT = 3  # the first three records of each digit in the file
 MIN_CORRECT = 28
+# Each mouse move costs the browser a frame of the sketchpad's WebGL canvas (software
+# rendered here, 0.3-1 s): pen points within this many canvas px of the line through their
+# neighbours are dropped, a third of the moves; the ink and the offline answer stay the pen's.
+SIMPLIFY = 1.0
+SAME_INK = 0.97  # overlap of the ink with and without the dropped points, at least
 
 
 def seven_bar() -> list[np.ndarray]:
@@ -52,6 +57,34 @@ def seven_bar() -> list[np.ndarray]:
 def ink(rgb_or_rgba: np.ndarray) -> np.ndarray:
     """Where a white canvas has dark ink."""
     return rgb_or_rgba[..., :3].mean(axis=-1) < 128
+
+
+def simplify(stroke: np.ndarray, tolerance: float = SIMPLIFY) -> np.ndarray:
+    """The stroke less the points within tolerance (canvas px) of the line through their
+    neighbours (Ramer-Douglas-Peucker); its ends and extreme points stay, so the digit keeps
+    its size and place."""
+    kept = sorted({0, len(stroke) - 1, *np.argmin(stroke, axis=0), *np.argmax(stroke, axis=0)})
+    pieces = [chord_points(stroke[start:end + 1], tolerance)[:-1]
+              for start, end in zip(kept, kept[1:], strict=False)]
+    return np.concatenate([*pieces, stroke[-1:]])
+
+
+def chord_points(points: np.ndarray, tolerance: float) -> np.ndarray:
+    """Ramer-Douglas-Peucker: the ends, and recursively the point farthest from their chord."""
+    chord = points[-1] - points[0]
+    offsets = points - points[0]
+    length = float(np.hypot(*chord))
+    distance = (np.abs(chord[0] * offsets[:, 1] - chord[1] * offsets[:, 0]) / length
+                if length > 1e-9 else np.hypot(offsets[:, 0], offsets[:, 1]))
+    far = int(np.argmax(distance))
+    if len(points) < 3 or distance[far] <= tolerance:
+        return points[[0, -1]]
+    return np.concatenate([chord_points(points[:far + 1], tolerance)[:-1],
+                           chord_points(points[far:], tolerance)])
+
+
+def overlap(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / (a | b).sum())
 
 
 def draw_and_read(page, strokes) -> int:
@@ -106,8 +139,7 @@ def test_canvas_mapping_puts_ink_where_offline_render_does(page):
     assert np.abs(box(browser_ink) - box(offline_ink)).max() <= 1, (
         f"ink box browser {box(browser_ink)} vs offline {box(offline_ink)} "
         "(x0, x1, y0, y1 in canvas pixels)")
-    overlap = (browser_ink & offline_ink).sum() / (browser_ink | offline_ink).sum()
-    assert overlap >= 0.97
+    assert overlap(browser_ink, offline_ink) >= 0.97
 
 
 @pytest.mark.parametrize("pointer", ["touch", "pen"])
@@ -161,11 +193,15 @@ def test_uploaded_photo_is_read(page):
 
 @pytest.fixture(scope="module")
 def pen_digits() -> list[dict]:
+    """Thirty pen-drawn digits fitted to the canvas, with the points the brush cannot show
+    dropped (SIMPLIFY)."""
     if not PENDIGITS.is_file():
         pytest.fail(f"{PENDIGITS} not found", pytrace=False)
     records = load_strokes(PENDIGITS)
-    return [r for digit in range(10) for r in [r for r in records
-                                               if r["label"] == digit][:PER_DIGIT]]
+    chosen = [r for digit in range(10) for r in [r for r in records
+                                                 if r["label"] == digit][:PER_DIGIT]]
+    return [{**r, "strokes": [simplify(s).tolist() for s in fit_to_canvas(r["strokes"])],
+             "pen": fit_to_canvas(r["strokes"])} for r in chosen]
 
 
 @pytest.fixture(scope="module")
@@ -179,8 +215,10 @@ def test_pen_trajectories_read_in_browser_as_offline(page, pen_digits, offline_p
     (digitpad.strokes.render, digitpad.evaluate) does, and reads nearly all correctly."""
     rows, mismatches = [], []
     for i, record in enumerate(pen_digits):
-        strokes = fit_to_canvas(record["strokes"])
+        strokes = [np.array(s) for s in record["strokes"]]
         offline = read_digit(render(strokes), offline_predict).best
+        assert overlap(ink(render(strokes)), ink(render(record["pen"]))) >= SAME_INK
+        assert read_digit(render(record["pen"]), offline_predict).best == offline
         if i:
             clear_canvas(page)
         read = draw_and_read(page, strokes)
@@ -198,7 +236,8 @@ def test_pen_trajectories_read_in_browser_as_offline(page, pen_digits, offline_p
     assert correct >= MIN_CORRECT, f"browser read {correct} of {len(labels)}: {rows}"
 
     data = tmp_path / "thirty.json"
-    data.write_text(json.dumps(pen_digits))
+    data.write_text(json.dumps([{k: v for k, v in r.items() if k != "pen"}
+                                for r in pen_digits]))
     run = subprocess.run([sys.executable, "-m", "digitpad.evaluate", "strokes", str(data),
                           "--model", MODEL], cwd=REPO, capture_output=True, text=True,
                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=300)
