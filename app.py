@@ -176,6 +176,9 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
                    chosen: gr.Dropdown(choices=[r.name for r in lab.runs], value=run.name),
                    use: gr.Button(interactive=True), download: gr.DownloadButton(
                        value=lab.download(run), interactive=True),
+                   run_confusion: confusion_html(run.test.confusion),
+                   run_mistakes: worst_mistakes(data.x_test, data.y_test,
+                                                run.test.probabilities, 12),
                    state: lab}
 
     def settings(rate_exponent: float, dropout_: float, iterations_: int, batch: int,
@@ -341,6 +344,12 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
                                                elem_id="compare")
                     runs = gr.Dataframe(runs_table([]), label="Your runs", interactive=False,
                                         elem_id="runs")
+                    with gr.Accordion("Where the last run fails", open=False):
+                        gr.Markdown(CAPTIONS["confusion"])
+                        run_confusion = gr.HTML(elem_id="run-confusion")
+                        gr.Markdown(CAPTIONS["mistakes"])
+                        run_mistakes = gr.Gallery(show_label=False, columns=6, height="auto",
+                                                  elem_id="run-mistakes")
 
         with gr.Tab("Look inside", elem_id="inside-tab") as inside_tab:
             using = gr.HTML(elem_id="using")
@@ -375,7 +384,7 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
                       api_visibility="private")
         controls = [rate, dropout, iterations, batch_size, network, augment, seed]
         live = [progress, status, loss_plot, accuracy_plot, runs, compare, chosen, use,
-                download, state]
+                download, run_confusion, run_mistakes, state]
         train_events = dict(concurrency_limit=1, concurrency_id="train", show_progress_on=progress,
                             api_visibility="private")
         inputs = [state, compare, *controls]

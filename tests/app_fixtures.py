@@ -1,8 +1,7 @@
 """The running app and a real Chromium for tests (and bench/draw_latency.py) that drive it.
 
-Test modules import the fixtures explicitly:
-
-    from app_fixtures import app_server, browser, page  # noqa: F401
+conftest.py registers this module as a plugin, so every test module gets its fixtures
+(app_server, browser, page, touch_page) by name, and the whole run shares one Chromium.
 
 Drawing goes through real mouse events (page.mouse) at canvas pixels mapped to the screen the
 way the sketchpad maps them (see `canvas_transform`).

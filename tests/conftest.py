@@ -12,6 +12,9 @@ if str(REPO) not in sys.path:  # plain `pytest` from any folder imports the pack
 
 from digitpad.data import load_mnist  # noqa: E402
 
+# the running app and one Chromium for the whole session (app_server, browser, page, touch_page)
+pytest_plugins = ["app_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def mnist_dir():

@@ -14,7 +14,6 @@ import httpx
 import numpy as np
 import pytest
 from app_fixtures import REPO
-from app_fixtures import app_server as app_server  # a fixture: pytest finds it by name
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image

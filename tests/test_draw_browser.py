@@ -28,10 +28,6 @@ from app_fixtures import (
     wait_for_prediction,
     zero_strokes,
 )
-from app_fixtures import app_server as app_server  # fixtures: pytest finds them by name
-from app_fixtures import browser as browser
-from app_fixtures import page as page
-from app_fixtures import touch_page as touch_page
 
 from digitpad.model import load_model, make_predictor
 from digitpad.strokes import fit_to_canvas, load_strokes, render

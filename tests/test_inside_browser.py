@@ -14,9 +14,6 @@ from app_fixtures import (
     wait_for_prediction,
     zero_strokes,
 )
-from app_fixtures import app_server as app_server  # fixtures: pytest finds them by name
-from app_fixtures import browser as browser
-from app_fixtures import page as page
 from PIL import Image
 
 pytestmark = pytest.mark.browser

@@ -4,7 +4,6 @@ naming the parameter for anything out of range or of the wrong type, and the ser
 from __future__ import annotations
 
 import pytest
-from app_fixtures import app_server as app_server  # a fixture: pytest finds it by name
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 

@@ -20,9 +20,6 @@ from app_fixtures import (
     result_html,
     wait_for_prediction,
 )
-from app_fixtures import app_server as app_server  # fixtures: pytest finds them by name
-from app_fixtures import browser as browser
-from app_fixtures import page as page
 
 pytestmark = pytest.mark.browser
 
@@ -79,6 +76,14 @@ def test_short_run_streams_then_its_model_reads_this_sessions_drawings(page, bro
     assert 0.5 < percent(report, "test accuracy") <= 1.0, report
     assert curve_points(page, "loss-plot") >= 2
     assert page.locator("#runs").inner_text().count("512-256-128") == 1
+    page.get_by_text("Where the last run fails").click()
+    page.wait_for_selector("#run-confusion table", timeout=WAIT * 1000)
+    confusion = page.locator("#run-confusion tr").evaluate_all(
+        "rows => rows.slice(1).map(r => [...r.querySelectorAll('td')].map(c => +c.innerText))")
+    assert sum(map(sum, confusion)) == 10_000
+    correct = sum(row[i] for i, row in enumerate(confusion))
+    assert abs(correct / 10_000 - percent(report, "test accuracy")) < 1e-4
+    page.locator("#run-mistakes img").nth(11).wait_for(state="attached", timeout=WAIT * 1000)
 
     page.click("#use")
     page.get_by_role("tab", name="Draw").click()
