@@ -208,14 +208,15 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
     def on_compare(lab: Lab, shown: list[str]) -> dict:
         return plots([(r.name, r.result.history) for r in lab.runs if r.name in shown])
 
-    def on_use(lab: Lab, name: str | None) -> tuple[str, Lab]:
+    def on_use(lab: Lab, name: str | None) -> tuple[str, gr.Button, Lab]:
         lab.active = lab.find(name)
-        return active_model_html(name if lab.active else None,
-                                 lab.active.summary() if lab.active else None), lab
+        return (active_model_html(name if lab.active else None,
+                                  lab.active.summary() if lab.active else None),
+                gr.Button(visible=lab.active is not None), lab)
 
-    def on_shipped(lab: Lab) -> tuple[str, Lab]:
+    def on_shipped(lab: Lab) -> tuple[str, gr.Button, Lab]:
         lab.active = None
-        return active_model_html(None), lab
+        return active_model_html(None), gr.Button(visible=False), lab
 
     def on_choose(lab: Lab, name: str | None) -> gr.DownloadButton:
         run = lab.find(name)
@@ -281,7 +282,7 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
             with gr.Row():
                 active = gr.HTML(active_model_html(None), elem_id="active")
                 back = gr.Button("Back to the shipped model", size="sm", scale=0,
-                                    elem_id="shipped")
+                                 visible=False, elem_id="shipped")
             with gr.Accordion("Or upload a photo or scan of a digit", open=False):
                 upload = gr.Image(type="filepath", sources=["upload", "clipboard"],
                                   label="Photo or scan", height=240, elem_id="upload")
@@ -402,9 +403,10 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
         compare.input(on_compare, [state, compare], [loss_plot, accuracy_plot],
                       api_visibility="private")
         chosen.input(on_choose, [state, chosen], download, api_visibility="private")
-        use.click(on_use, [state, chosen], [active, state], api_visibility="private").then(
+        use.click(on_use, [state, chosen], [active, back, state],
+                  api_visibility="private").then(
             on_canvas, [sketchpad, state], [result, seen], api_visibility="private")
-        back.click(on_shipped, state, [active, state], api_visibility="private").then(
+        back.click(on_shipped, state, [active, back, state], api_visibility="private").then(
             on_canvas, [sketchpad, state], [result, seen], api_visibility="private")
         inside_tab.select(on_inside, [sketchpad, state],
                           [using, why, why_note, weights, confusion, mistakes, drawn_confusion,

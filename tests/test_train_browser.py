@@ -98,6 +98,7 @@ def test_short_run_streams_then_its_model_reads_this_sessions_drawings(page, bro
     other = open_app(browser.new_context(viewport=VIEWPORT).new_page(), app_server)
     try:
         assert "shipped model" in other.locator("#active").inner_text()
+        assert not other.locator("#shipped").is_visible()
         before = result_html(other)
         draw_strokes(other, one_strokes())
         assert wait_for_prediction(other, before) == 1
@@ -110,6 +111,7 @@ def test_short_run_streams_then_its_model_reads_this_sessions_drawings(page, bro
     page.wait_for_function(
         "() => document.querySelector('#active').innerText.includes('shipped model')",
         timeout=WAIT * 1000)
+    page.locator("#shipped").wait_for(state="hidden", timeout=WAIT * 1000)
 
 
 def start_long_run(page) -> None:
