@@ -82,12 +82,17 @@ def running_app(model: str = MODEL, timeout: float = START_TIMEOUT) -> Iterator[
             wait_for_http(url, proc, log, timeout)
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """End a process politely, then firmly after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def wait_for_http(url: str, proc: subprocess.Popen, log, timeout: float) -> None:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from app_fixtures import REPO, free_port, running_app
+from app_fixtures import REPO, free_port, running_app, stop
 
 from digitpad.model import SHIPPED_MODEL, load_model
 
@@ -28,15 +28,6 @@ def start(script: str, *args: str, log: Path) -> subprocess.Popen:
     with log.open("w") as sink:
         return subprocess.Popen([sys.executable, script, *args], cwd=REPO, env=ENV,
                                 stdout=sink, stderr=subprocess.STDOUT)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def test_app_refuses_a_missing_or_broken_model_naming_the_file_and_the_fix(tmp_path):
