@@ -188,9 +188,13 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
 
     def trains(plan: Callable[[TrainConfig], list[TrainConfig]]) -> Callable:
         """An event handler training plan(the sliders' settings), one run after another."""
-        def on_click(lab: Lab, shown: list[str], *controls) -> Iterator[dict]:
+        def on_click(lab: Lab, shown: list[str], rate_exponent: float, dropout_: float,
+                     iterations_: int, batch: int, network_: str, augment_: bool, seed_: int,
+                     request: gr.Request) -> Iterator[dict]:
+            open_labs[request.session_hash] = lab  # the Lab that will own these runs
             try:
-                configs = plan(settings(*controls))
+                configs = plan(settings(rate_exponent, dropout_, iterations_, batch, network_,
+                                        augment_, seed_))
             except ConfigError as e:
                 yield {status: message_html(str(e), "problem")}
                 return
