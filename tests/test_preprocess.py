@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad.preprocess import BadImage, NoInk, preprocess
+from digitpad.preprocess import BadImage, NoInk, blob_roots, preprocess, remove_specks
 from digitpad.strokes import CANVAS_SIZE, fit_to_canvas, render
 
 PENDIGITS = Path(__file__).resolve().parents[2] / "shared" / "pendigits" / "pendigits-dev.json.gz"
@@ -161,6 +161,60 @@ def test_far_speck_is_ignored(canvas, expected):
         specked = canvas.copy()
         specked[top:top + 10, left:left + 10] = 0
         np.testing.assert_allclose(preprocess(specked), expected, atol=1e-6)
+
+
+def ink_of(*boxes):
+    """A 400x400 ink image (cells of 9 px) with full ink in each (top, bottom, left, right) box."""
+    ink = np.zeros((400, 400), np.float32)
+    for top, bottom, left, right in boxes:
+        ink[top:bottom, left:right] = 1.0
+    return ink
+
+
+ONE = (60, 340, 190, 210)  # a tall stroke: 32 cells high, so blobs under 6.4 cells are small
+SPECK_FAR = (10, 20, 360, 370)  # 2 cells, 100 px of ink
+FOUR_LEFT = [(80, 220, 120, 140), (200, 220, 120, 280)]  # the 4's open corner
+FOUR_RIGHT = (60, 330, 300, 320)  # its upright, one empty cell column to the right
+SMUDGE = (250, 310, 20, 80)  # 7 cells: big enough to be part of the drawing
+DOT = (20, 60, 20, 60)  # 5 cells, but 1600 px: more than a tenth of the ink
+
+
+@pytest.mark.parametrize(("boxes", "kept"), [
+    ([ONE, SPECK_FAR], [ONE]),
+    ([*FOUR_LEFT, FOUR_RIGHT], [*FOUR_LEFT, FOUR_RIGHT]),
+    ([*FOUR_LEFT, FOUR_RIGHT, SPECK_FAR], [*FOUR_LEFT, FOUR_RIGHT]),
+    ([ONE, SMUDGE], [ONE, SMUDGE]),
+    ([(60, 340, 195, 200), DOT], [(60, 340, 195, 200), DOT]),
+    ([(60, 340, 195, 200), DOT, SPECK_FAR], [(60, 340, 195, 200), DOT]),
+], ids=["digit+speck", "split 4", "split 4+speck", "digit+smudge", "thin digit+heavy dot",
+        "thin digit+heavy dot+speck"])
+def test_remove_specks_keeps_exactly_the_blobs_the_rule_keeps(boxes, kept):
+    np.testing.assert_array_equal(remove_specks(ink_of(*boxes)), ink_of(*kept))
+
+
+def test_remove_specks_drops_faint_ink_outside_kept_cells():
+    ink = ink_of(ONE)
+    ink[100:110, 300:310] = 0.2  # below INK_LEVEL: no blob of its own, so not kept
+    ink[200:210, 210:216] = 0.2  # beside the stroke, in the cells it reaches (207-215): kept
+    expected = ink_of(ONE)
+    expected[200:210, 210:216] = 0.2
+    np.testing.assert_array_equal(remove_specks(ink), expected)
+
+
+def test_blob_roots_follow_long_winding_blobs():
+    # a serpentine through the whole grid is one blob however far apart its ends are; two
+    # interleaved combs, one cell apart everywhere, are two
+    snake = np.zeros((15, 15), bool)
+    snake[::2] = True
+    snake[1::4, -1] = snake[3::4, 0] = True
+    assert (blob_roots(*np.nonzero(snake)) == 0).all()
+    top, bottom = np.zeros((15, 15), bool), np.zeros((15, 15), bool)
+    top[0, :13] = top[:13, :13:4] = True
+    bottom[14, 2:] = bottom[2:, 2::4] = True
+    rows, cols = np.nonzero(top | bottom)
+    roots = blob_roots(rows, cols)
+    assert len(set(roots)) == 2
+    np.testing.assert_array_equal(roots == 0, top[rows, cols])
 
 
 def test_input_types(canvas, expected, tmp_path):
