@@ -45,15 +45,17 @@ from digitpad.lab import (
 )
 from digitpad.model import SHIPPED_MODEL, ModelError, load_model
 from digitpad.preprocess import BadImage, NoInk
-from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE
+from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE, BadStrokes
 from digitpad.training import ConfigError, Diverged, TrainConfig, train
 from digitpad.views import (
+    Reading,
     active_model_html,
     enlarge,
     line_chart,
     message_html,
     progress_html,
     read_digit,
+    read_drawing,
     result_html,
     run_report_html,
     runs_table,
@@ -63,35 +65,32 @@ HERE = Path(__file__).resolve().parent
 ASSETS = HERE / "assets"
 DRAWINGS = HERE.parent / "shared" / "pendigits" / "pendigits-dev.json.gz"
 MAX_UPLOAD = "10mb"
-CANVAS_BOX = 440  # on-screen size of the sketchpad, CSS pixels
+CSS = (ASSETS / "app.css").read_text()
+PAD_JS = (ASSETS / "pad.js").read_text()
+CANVAS_BOX = 440  # on-screen size of the drawing pad, CSS pixels
 SESSION_SECONDS = 2 * 3600  # a session's trained models are freed this long after its last run
 POLL_SECONDS = 0.25  # how often the Train tab looks at a running job
+DRAWINGS_WAIT = 60  # seconds Look inside waits for the real drawings still loading at start
 DEFAULTS = TrainConfig()
-PICK_BRUSH = """() => {
-  // the sketchpad opens with no tool selected, and "Clear canvas" drops the brush again:
-  // choose the brush on load and after each clear, so the next touch draws
-  const brushSelector = '#sketchpad button[aria-label="Brush"]';
-  const pick = (tries) => {
-    const brush = document.querySelector(brushSelector);
-    if (brush && brush.classList.contains('highlight')) return;
-    if (brush) brush.click();
-    if (tries > 0) setTimeout(() => pick(tries - 1), 50);
-  };
-  pick(200);
-  document.addEventListener('click', (event) => {
-    if (event.target.closest('#sketchpad button[aria-label="Clear canvas"]')) {
-      setTimeout(() => pick(40), 50);
-    }
-  }, true);
-}"""
+PAD = f"""<div class="dp-pad">
+  <canvas data-size="{CANVAS_SIZE}" data-brush="{BRUSH_WIDTH}" tabindex="0"
+          aria-label="Drawing pad: draw one digit"></canvas>
+  <div class="dp-hint">Draw a digit here</div>
+</div>
+<div class="dp-pad-tools">
+  <button class="dp-undo" type="button">Undo</button>
+  <button class="dp-clear" type="button">Clear</button>
+</div>"""
 
 
-def show(image, predict) -> tuple[str, np.ndarray | None]:
-    """The result panel and the enlarged 28x28 for a canvas or an upload."""
+def show(read: Callable[..., Reading], source, predict) -> tuple[str, np.ndarray | None]:
+    """The result panel and the enlarged 28x28 for the pad's strokes or an upload."""
     try:
-        reading = read_digit(image, predict)
+        reading = read(source, predict)
     except NoInk as e:
         return result_html(None, str(e)), None
+    except BadStrokes as e:
+        return result_html(None, f"{e} Clear the pad and draw again."), None
     except BadImage as e:
         return result_html(None, f"{e} Try a PNG or JPEG of one digit."), None
     return result_html(reading), enlarge(reading.digit)
@@ -99,7 +98,7 @@ def show(image, predict) -> tuple[str, np.ndarray | None]:
 
 def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
           drawings: DrawingsLoader) -> gr.Blocks:
-    """The page: Draw (sketchpad, answer, what the network sees), Train (sliders, curves) and
+    """The page: Draw (drawing pad, answer, what the network sees), Train (sliders, curves) and
     Look inside (why this answer, what it learned, what it saw, where it fails)."""
     shipped = Reader("the shipped model", model)
     shipped_scores: dict[str, Scores | None] = {}  # filled on the first look inside
@@ -117,11 +116,11 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
     def reader(lab: Lab) -> Reader:
         return lab.active.reader if lab.active else shipped
 
-    def on_canvas(value: dict | None, lab: Lab) -> tuple[str, np.ndarray | None]:
-        return show(value, reader(lab).predict)
+    def on_canvas(strokes: list | None, lab: Lab) -> tuple[str, np.ndarray | None]:
+        return show(read_drawing, strokes, reader(lab).predict)
 
     def on_upload(path: str | None, lab: Lab) -> tuple[str, np.ndarray | None]:
-        return show(path, reader(lab).predict) if path else (result_html(None), None)
+        return show(read_digit, path, reader(lab).predict) if path else (result_html(None), None)
 
     def predict_file(image: FileData) -> dict[str, float]:
         """Ten probabilities, "0" to "9", for one image file of a handwritten digit."""
@@ -234,13 +233,14 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
         if "test" not in shipped_scores and data is not None:
             shipped_scores["test"] = mnist_scores(shipped, data)
         if shipped_scores.get("drawings") is None:
+            drawings.ready.wait(DRAWINGS_WAIT)
             shipped_scores["drawings"] = drawing_scores(shipped, drawings.drawings)
         return shipped_scores.get("test"), shipped_scores["drawings"]
 
-    def on_why(value: dict | None, lab: Lab) -> tuple[list, str]:
+    def on_why(strokes: list | None, lab: Lab) -> tuple[list, str]:
         try:
-            reading = read_digit(value, reader(lab).predict)
-        except (NoInk, BadImage) as e:
+            reading = read_drawing(strokes, reader(lab).predict)
+        except (NoInk, BadStrokes) as e:
             return [], message_html(f"{e} Then come back here to see why it answers as it does.")
         gradients = reader(lab).explain(reading.digit)
         order = np.argsort(-reading.probabilities)
@@ -249,11 +249,11 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
                 message_html(f"Read as {reading.best}. Each map shows what would change the "
                              "network's certainty for one digit, surest first."))
 
-    def on_inside(value: dict | None, lab: Lab) -> tuple:
+    def on_inside(strokes: list | None, lab: Lab) -> tuple:
         current = reader(lab)
         images, captions = first_layer_images(current.model, 32)
         test, drawn = scores_of(lab)
-        why, why_note = on_why(value, lab)
+        why, why_note = on_why(strokes, lab)
         return (message_html(f"Looking inside {current.name}."), why, why_note,
                 weights_mosaic(images, captions, columns=8 if len(images) > 10 else 5),
                 confusion_html(test.confusion) if test else message_html(data_problem),
@@ -271,13 +271,8 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
         with gr.Tab("Draw"):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=0, min_width=CANVAS_BOX):
-                    sketchpad = gr.Sketchpad(
-                        canvas_size=(CANVAS_SIZE, CANVAS_SIZE), fixed_canvas=True,
-                        brush=gr.Brush(default_size=BRUSH_WIDTH // 2, colors=["#000000"],
-                                       color_mode="fixed"),
-                        layers=False, transforms=(), type="numpy", show_label=False,
-                        height=CANVAS_BOX, width=CANVAS_BOX, container=False,
-                        elem_id="sketchpad")
+                    pad = gr.HTML([], html_template=PAD, js_on_load=PAD_JS,
+                                  apply_default_css=False, elem_id="pad")
                 with gr.Column(scale=1):
                     result = gr.HTML(result_html(None), elem_id="result")
                     seen = gr.Image(label="What the network sees (28x28)", height=200,
@@ -382,7 +377,7 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
                 drawn_mistakes = gr.Gallery(show_label=False, columns=6, height="auto",
                                             elem_id="drawn-mistakes")
 
-        sketchpad.change(on_canvas, [sketchpad, state], [result, seen],
+        pad.change(on_canvas, [pad, state], [result, seen],
                          trigger_mode="always_last", show_progress="hidden",
                          api_visibility="private")
         upload.change(on_upload, [upload, state], [result, seen], show_progress="hidden",
@@ -409,10 +404,10 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
         chosen.input(on_choose, [state, chosen], download, api_visibility="private")
         use.click(on_use, [state, chosen], [active, back, state],
                   api_visibility="private").then(
-            on_canvas, [sketchpad, state], [result, seen], api_visibility="private")
+            on_canvas, [pad, state], [result, seen], api_visibility="private")
         back.click(on_shipped, state, [active, back, state], api_visibility="private").then(
-            on_canvas, [sketchpad, state], [result, seen], api_visibility="private")
-        inside_tab.select(on_inside, [sketchpad, state],
+            on_canvas, [pad, state], [result, seen], api_visibility="private")
+        inside_tab.select(on_inside, [pad, state],
                           [using, why, why_note, weights, confusion, mistakes, drawn_confusion,
                            drawn_mistakes], api_visibility="private")
         more.click(on_samples, None, samples, api_visibility="private")
@@ -425,7 +420,6 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
     return demo
 
 
-CSS = (ASSETS / "app.css").read_text()
 
 
 def load_training_data(data_dir: str | None) -> tuple[Mnist | None, str | None]:
@@ -461,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = build(model, data, problem, DrawingsLoader(Path(args.drawings)))
     demo.queue(default_concurrency_limit=4)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, css=CSS,
-                js=PICK_BRUSH, max_file_size=MAX_UPLOAD, show_error=True)
+                max_file_size=MAX_UPLOAD, show_error=True)
     return 0
 
 

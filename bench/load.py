@@ -121,7 +121,7 @@ def machine_cpu_seconds() -> float:
 
 
 def canvas_png(folder: Path) -> Path:
-    """A "4" as the sketchpad draws it, saved as the 400x400 PNG a canvas upload would be."""
+    """A "4" as the drawing pad draws it, saved as a 400x400 PNG."""
     path = folder / "canvas.png"
     Image.fromarray(render(fit_to_canvas(FOUR))).save(path)
     return path

@@ -1,4 +1,5 @@
-"""Server-side cost of one drawing: preprocessing an 800x800 RGBA canvas plus the model.
+"""Server-side cost of one drawing: preprocessing an 800x800 RGBA canvas plus the model, and
+what the app does for each stroke on its drawing pad (draw the strokes, preprocess, model).
 
     python bench/predict_speed.py [--model model/digitpad.keras] [--runs 200]
 
@@ -21,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from digitpad.model import SHIPPED_MODEL, load_model, make_predictor  # noqa: E402
 from digitpad.preprocess import preprocess  # noqa: E402
 from digitpad.strokes import fit_to_canvas, render  # noqa: E402
-from digitpad.views import read_digit  # noqa: E402
+from digitpad.views import read_digit, read_drawing  # noqa: E402
 
 FOUR = [[[0.6, 0.0], [0.1, 0.65], [0.8, 0.65]], [[0.55, 0.3], [0.55, 1.0]]]
 
@@ -57,6 +58,8 @@ def main() -> None:
     pre = median_ms(lambda: preprocess(value), args.runs)
     forward = median_ms(lambda: predict(digit), args.runs)
     whole = median_ms(lambda: read_digit(value, predict), args.runs)
+    strokes = [s.round(1).tolist() for s in fit_to_canvas(FOUR)]
+    pad = median_ms(lambda: read_drawing(strokes, predict), args.runs)
     keras_predict = median_ms(lambda: model.predict(digit, verbose=0), max(10, args.runs // 10))
     direct = median_ms(lambda: model(digit, training=False), args.runs)
     print(f"preprocess 800x800 RGBA     {pre:7.2f} ms median  (target <= 5 ms: "
@@ -64,6 +67,8 @@ def main() -> None:
     print(f"compiled forward pass       {forward:7.2f} ms median")
     print(f"preprocess + model          {whole:7.2f} ms median  (target <= 5 ms: "
           f"{'PASS' if whole <= 5 else 'FAIL'})")
+    print(f"pad strokes + preprocess + model {pad:7.2f} ms median  (target "
+          f"<= 5 ms: {'PASS' if pad <= 5 else 'FAIL'})")
     print(f"reference: model.predict    {keras_predict:7.2f} ms median  "
           f"({keras_predict / forward:.0f}x the compiled forward pass)")
     print(f"reference: model(x) eager   {direct:7.2f} ms median  "

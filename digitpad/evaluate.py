@@ -15,7 +15,7 @@ import numpy as np
 from digitpad.data import load_mnist
 from digitpad.model import SHIPPED_MODEL, load_model, make_predictor
 from digitpad.preprocess import NoInk, preprocess
-from digitpad.strokes import fit_to_canvas, load_strokes, render
+from digitpad.strokes import fit_to_canvas, load_strokes, render_to_read
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
@@ -36,7 +36,7 @@ def stroke_digits(records: Iterable[dict]) -> np.ndarray:
     images = []
     for record in records:
         try:
-            images.append(preprocess(render(fit_to_canvas(record["strokes"]))))
+            images.append(preprocess(render_to_read(fit_to_canvas(record["strokes"]))))
         except NoInk:
             images.append(np.zeros((28, 28), np.float32))
     return np.stack(images)

@@ -92,11 +92,17 @@ class DrawingsLoader:
 
     def __init__(self, path: Path) -> None:
         self.drawings: Drawings | None = None
+        self.ready = threading.Event()  # set once loaded, or once loading is over for good
         if path.is_file():
             threading.Thread(target=self._load, args=(path,), daemon=True).start()
+        else:
+            self.ready.set()
 
     def _load(self, path: Path) -> None:
-        self.drawings = Drawings.load(path)
+        try:
+            self.drawings = Drawings.load(path)
+        finally:
+            self.ready.set()
 
 
 @dataclass

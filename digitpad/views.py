@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from digitpad.preprocess import preprocess
+from digitpad.preprocess import CANVAS_MIN_EXTENT, preprocess
+from digitpad.strokes import pad_strokes, render_to_read
 from digitpad.training import Progress
 
 UNSURE = 0.5  # below this top probability the app says it is not sure
@@ -33,10 +34,17 @@ class Reading:
         return int(np.argsort(self.probabilities)[-2])
 
 
-def read_digit(image: Any, predict: Callable[[np.ndarray], np.ndarray]) -> Reading:
+def read_digit(image: Any, predict: Callable[[np.ndarray], np.ndarray],
+               min_extent: float | None = None) -> Reading:
     """Preprocess any input and run the model on it; NoInk or BadImage when there is no digit."""
-    digit = preprocess(image)
+    digit = preprocess(image, min_extent)
     return Reading(predict(digit[None])[0], digit)
+
+
+def read_drawing(strokes: Any, predict: Callable[[np.ndarray], np.ndarray]) -> Reading:
+    """Read the drawing pad's strokes as the offline evaluator does; one tap is no digit.
+    BadStrokes when the value is not strokes."""
+    return read_digit(render_to_read(pad_strokes(strokes)), predict, CANVAS_MIN_EXTENT)
 
 
 def enlarge(digit: np.ndarray, factor: int = ENLARGE) -> np.ndarray:

@@ -3,12 +3,14 @@
 conftest.py registers this module as a plugin, so every test module gets its fixtures
 (app_server, browser, page, touch_page) by name, and the whole run shares one Chromium.
 
-Drawing goes through real mouse events (page.mouse) at canvas pixels mapped to the screen the
-way the sketchpad maps them (see `canvas_transform`).
+Drawing goes through real mouse, touch or pen events at canvas pixels mapped to the screen
+(see `canvas_transform`).
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 import socket
 import subprocess
@@ -39,21 +41,15 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1280, "height": 900}
 START_TIMEOUT = 90  # seconds for the app to answer (TensorFlow import, model load, trace)
-WAIT = 15  # seconds for anything in the page: a prediction, the empty state, the brush
+WAIT = 15  # seconds for anything in the page: a prediction, the empty state
 QUIET = 0.6  # seconds without network traffic or a change of the answer before it counts
 
-CANVAS = "#sketchpad canvas"
-BRUSH = '#sketchpad button[aria-label="Brush"]'
-CLEAR = '#sketchpad button[aria-label="Clear canvas"]'
-UNDO = '#sketchpad button[aria-label="Undo"]'
+CANVAS = "#pad canvas"
+CLEAR = "#pad .dp-clear"
+UNDO = "#pad .dp-undo"
 RESULT = "#result .dp-result"
 UPLOAD_INPUT = "#upload input[type=file]"
 UPLOAD_ACCORDION = "Or upload a photo or scan of a digit"
-# Gradio's zoom tool fits the fixed canvas into its drawing surface with this margin on each
-# side (ZoomTool.border_padding) and never enlarges it beyond 1:1.
-FIT_MARGIN = 30
-
-BRUSH_READY_JS = f"""() => !!document.querySelector('{BRUSH}')?.classList.contains('highlight')"""
 
 
 # -- the app ---------------------------------------------------------------------------------
@@ -150,18 +146,17 @@ def browser():
 
 
 def open_app(page, url: str):
-    """Load the app and wait until the canvas is there and the brush is picked."""
+    """Load the app and wait until the drawing pad and the answer panel are there."""
     traffic(page)
     page.goto(url)
     page.wait_for_selector(CANVAS, timeout=START_TIMEOUT * 1000)
-    page.wait_for_function(BRUSH_READY_JS, timeout=WAIT * 1000)
     page.wait_for_selector(RESULT, timeout=WAIT * 1000)
     return page
 
 
 @pytest.fixture
 def page(browser, app_server):
-    """A fresh browser context with the app open, brush ready."""
+    """A fresh browser context with the app open."""
     context = browser.new_context(viewport=VIEWPORT)
     try:
         yield open_app(context.new_page(), app_server)
@@ -182,18 +177,17 @@ def touch_page(browser, app_server):
 # -- what the page is doing on the network ---------------------------------------------------
 
 class Traffic:
-    """Requests to the app's API from one page: how many are open, how many events were sent."""
+    """Requests to the app's API from one page: which are open, how many events were sent."""
 
     def __init__(self, page):
-        self.open = 0
+        self.pending = {}  # open requests to the app's API: request -> its path
         self.joins = 0  # events sent to the queue (one per prediction the page asks for)
         self.mark = 0  # joins when the last input (stroke, undo, upload) was made
         self.last = time.monotonic()
-        self.uploads = []  # responses to /gradio_api/upload, newest last
+        self.sent = []  # the data of each event sent to the queue, newest last
         page.on("request", self.started)
         page.on("requestfinished", self.ended)
         page.on("requestfailed", self.ended)
-        page.on("response", self.answered)
 
     @staticmethod
     def ours(request) -> bool:
@@ -201,18 +195,16 @@ class Traffic:
 
     def started(self, request) -> None:
         if self.ours(request):
-            self.open += 1
-            self.joins += "/queue/join" in request.url
+            self.pending[request] = urlparse(request.url).path
+            if "/queue/join" in request.url:
+                self.joins += 1
+                self.sent = [*self.sent[-29:], (request.post_data_json or {}).get("data")]
             self.last = time.monotonic()
 
     def ended(self, request) -> None:
         if self.ours(request):
-            self.open = max(0, self.open - 1)
+            self.pending.pop(request, None)
             self.last = time.monotonic()
-
-    def answered(self, response) -> None:
-        if urlparse(response.url).path.endswith("/gradio_api/upload"):
-            self.uploads = [*self.uploads[-29:], response]
 
 
 _TRAFFIC: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -224,30 +216,36 @@ def traffic(page) -> Traffic:
     return _TRAFFIC[page]
 
 
-def last_composite(page) -> np.ndarray:
-    """The canvas as the app last received it (RGBA, canvas pixels), read from the server's
-    upload folder: the tests start the app on this machine."""
-    for response in reversed(traffic(page).uploads):
-        for path in response.json():
-            if path.endswith("composite.png"):
-                return np.asarray(Image.open(path).convert("RGBA"))
-    raise AssertionError("the page has not sent a canvas to the app")
+def is_strokes(value) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(s, list) and all(isinstance(p, list) and len(p) == 2 for p in s)
+        for s in value)
+
+
+def last_strokes(page) -> list:
+    """The strokes the page last sent to the app: lists of [x, y] canvas pixels."""
+    for data in reversed(traffic(page).sent):
+        if data and is_strokes(data[0]):
+            return data[0]
+    raise AssertionError("the page has not sent a drawing to the app")
+
+
+def pad_pixels(page) -> np.ndarray:
+    """What the drawing pad shows, as RGB on white, one pixel per canvas pixel."""
+    url = page.locator(CANVAS).evaluate("c => c.toDataURL('image/png')")
+    rgba = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA")
+    white = Image.new("RGBA", rgba.size, "white")
+    canvas = Image.alpha_composite(white, rgba).convert("RGB")
+    return np.asarray(canvas.resize((CANVAS_SIZE, CANVAS_SIZE), Image.Resampling.BOX))
 
 
 # -- drawing and reading the answer ----------------------------------------------------------
 
 def canvas_transform(page) -> tuple[float, float, float]:
     """(left, top, scale): where canvas pixel (0, 0) is on the screen, and CSS px per canvas px.
-
-    The drawing surface (the first canvas) is larger than the 400x400 canvas: the sketchpad
-    shows the canvas centred in it, shrunk to leave FIT_MARGIN px free on each side (376 px
-    at 94% on a 436 px surface), not stretched to the surface's bounding box.
-    """
-    box = page.locator(CANVAS).first.bounding_box()
-    scale = min(1.0, (min(box["width"], box["height"]) - 2 * FIT_MARGIN) / CANVAS_SIZE)
-    left = box["x"] + (box["width"] - CANVAS_SIZE * scale) / 2
-    top = box["y"] + (box["height"] - CANVAS_SIZE * scale) / 2
-    return left, top, scale
+    The pad's canvas is square and stretched to its box."""
+    box = page.locator(CANVAS).bounding_box()
+    return box["x"], box["y"], box["width"] / CANVAS_SIZE
 
 
 def draw_strokes(page, strokes: Sequence[np.ndarray], pointer: str = "mouse") -> None:
@@ -255,9 +253,9 @@ def draw_strokes(page, strokes: Sequence[np.ndarray], pointer: str = "mouse") ->
     a finger ("touch": touch events, needs a context with has_touch) or a pen ("pen")."""
     left, top, scale = canvas_transform(page)
     drag = {"mouse": mouse_drag, "touch": touch_drag, "pen": pen_drag}[pointer]
+    mark_input(page)
     for stroke in strokes:
         drag(page, [(left + x * scale, top + y * scale) for x, y in np.asarray(stroke, float)])
-    mark_input(page)
 
 
 def mouse_drag(page, points: list[tuple[float, float]]) -> None:
@@ -290,7 +288,7 @@ def pen_drag(page, points: list[tuple[float, float]]) -> None:
 
 
 def mark_input(page) -> None:
-    """Note that an input was just made: the next answer must come from a later event."""
+    """Note that an input is about to be made: the answer must come from a later event."""
     flow = traffic(page)
     flow.mark = flow.joins
 
@@ -316,13 +314,14 @@ def wait_for_prediction(page, previous_html: str | None = None, timeout: float =
         if current != html:
             html, changed = current, now
         answered = ("dp-winner" in html and html != previous_html and flow.joins > flow.mark
-                    and flow.open == 0)
+                    and not flow.pending)
         if answered and now - max(changed, flow.last) >= QUIET:
             return int(page.locator(f"{RESULT} .dp-digit").inner_text())
         if now > deadline:
             raise AssertionError(
                 f"no new prediction within {timeout:.0f} s (events sent since the input: "
-                f"{flow.joins - flow.mark}, requests open: {flow.open}); showing:\n{html}")
+                f"{flow.joins - flow.mark}, requests open: {sorted(flow.pending.values())}); "
+                f"showing:\n{html}")
 
 
 def probabilities(page) -> dict[int, float]:
@@ -332,42 +331,25 @@ def probabilities(page) -> dict[int, float]:
     return {int(digit): float(p) for digit, p in bars}
 
 
-def brush_ready(page) -> bool:
-    return page.evaluate(BRUSH_READY_JS)
-
-
-def pick_brush(page) -> None:
-    if not brush_ready(page):
-        page.click(BRUSH)
-        page.wait_for_function(BRUSH_READY_JS, timeout=WAIT * 1000)
-
-
 def is_empty(page) -> bool:
     return page.locator(f"{RESULT}.dp-empty").count() == 1
 
 
-def clear_canvas(page, reselect_brush: bool = True) -> None:
-    """Press "Clear canvas" and wait for the calm empty state.
-
-    Gradio's clear also drops the brush (it switches the sketchpad to its "image" tool), so
-    a person has to pick the brush again before drawing; reselect_brush does that, as a
-    person would. test_brush_still_ready_after_clear checks whether the app keeps it.
-    """
+def clear_canvas(page) -> None:
+    """Press "Clear" and wait for the calm empty state and a quiet network."""
     flow = traffic(page)
     page.click(CLEAR)
     page.wait_for_selector(f"{RESULT}.dp-empty", timeout=WAIT * 1000)
     deadline = time.monotonic() + WAIT
-    while flow.open or time.monotonic() - flow.last < QUIET / 2:
+    while flow.pending or time.monotonic() - flow.last < QUIET / 2:
         if time.monotonic() > deadline:
             break
         page.wait_for_timeout(100)
-    if reselect_brush:
-        pick_brush(page)
 
 
 def undo(page) -> None:
-    page.click(UNDO)
     mark_input(page)
+    page.click(UNDO)
 
 
 def upload_image(page, path: str | os.PathLike) -> None:

@@ -1,10 +1,11 @@
 """Whatever a classroom throws at the app: hostile or odd files through /predict, and odd
-canvases through the reading functions. Each gets a clear error or a sane answer, and the
-server answers a good request right after. (Text named .png, a PNG cut after 300 bytes and a
-0-byte file are in test_api.py.)"""
+drawings through the reading functions and the pad's own event. Each gets a clear error or a
+sane answer, and the server answers a good request right after. (Text named .png, a PNG cut
+after 300 bytes and a 0-byte file are in test_api.py.)"""
 
 from __future__ import annotations
 
+import json
 import re
 import struct
 import zlib
@@ -20,8 +21,16 @@ from PIL import Image
 
 from digitpad.model import load_model, make_predictor
 from digitpad.preprocess import NoInk
-from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE, fit_to_canvas, render
-from digitpad.views import read_digit
+from digitpad.strokes import (
+    BRUSH_WIDTH,
+    CANVAS_SIZE,
+    MAX_POINTS,
+    MAX_STROKES,
+    BadStrokes,
+    fit_to_canvas,
+    render,
+)
+from digitpad.views import read_drawing
 
 SEVEN = REPO / "assets" / "example-7-paper.png"  # a real MNIST 7 on photographed paper
 UPLOAD_LIMIT = 10 * 1024 * 1024  # app.py's max_file_size="10mb"
@@ -201,30 +210,23 @@ def test_sixteen_bit_reads_exactly_as_eight_bit(client, tmp_path, seven_gray, se
     assert answer == pytest.approx(seven_answer, abs=1e-4)
 
 
-# -- canvases as the sketchpad hands them over --------------------------------------------------
+# -- drawings as the pad sends them ----------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def model_predict():
     return make_predictor(load_model())
 
 
-def sketch(strokes: list[np.ndarray], width: float = BRUSH_WIDTH) -> dict:
-    """The sketchpad's value for these strokes: white background, one layer, the composite."""
-    ink = 255 - render(strokes, brush_width=width)[..., 0]
-    layer = np.zeros((CANVAS_SIZE, CANVAS_SIZE, 4), np.uint8)
-    layer[..., 3] = ink
-    background = np.full((CANVAS_SIZE, CANVAS_SIZE, 4), 255, np.uint8)
-    composite = background.copy()
-    composite[..., :3] = (255 - ink)[..., None]
-    return {"background": background, "layers": [layer], "composite": composite}
+def as_sent(strokes: list[np.ndarray]) -> list:
+    """The pad's value for these strokes: lists of [x, y] canvas pixels."""
+    return [np.round(s, 1).tolist() for s in strokes]
 
 
-def filled(value: int) -> dict:
-    """A canvas painted all over in one grey level."""
-    plain = np.full((CANVAS_SIZE, CANVAS_SIZE, 4), 255, np.uint8)
-    paint = plain.copy()
-    paint[..., :3] = value
-    return {"background": plain, "layers": [paint], "composite": paint}
+def painted_over() -> list[np.ndarray]:
+    """A brush zigzag over every row of the canvas: all of it inked."""
+    rows = np.arange(0, CANVAS_SIZE + BRUSH_WIDTH, BRUSH_WIDTH / 2)
+    xs = np.where(np.arange(rows.size) % 2, CANVAS_SIZE + BRUSH_WIDTH, -BRUSH_WIDTH)
+    return [np.column_stack([xs, rows])]
 
 
 def scribble() -> list[np.ndarray]:
@@ -245,29 +247,25 @@ def row_of_digits() -> list[np.ndarray]:
     return strokes
 
 
-@pytest.mark.parametrize("value", [
-    {"background": None, "layers": [], "composite": None},
-    filled(255),
-    filled(0),
-    filled(128),
-], ids=["nothing", "white", "fully-black", "grey"])
-def test_blank_canvas_says_draw_a_digit(model_predict, value):
+@pytest.mark.parametrize("value", [None, [], as_sent(painted_over())],
+                         ids=["nothing", "no-strokes", "fully-black"])
+def test_blank_pad_says_draw_a_digit(model_predict, value):
+    if value:
+        assert (render(painted_over()) < 128).all()  # really inked all over
     with pytest.raises(NoInk, match=r"(?i)draw a digit|empty"):
-        read_digit(value, model_predict)
+        read_drawing(value, model_predict)
 
 
 def test_one_dot_is_not_a_digit(model_predict):
-    dot = [np.array([[200.0, 200.0]])]  # one tap of the brush
     with pytest.raises(NoInk, match=r"(?i)speck|draw a digit"):
-        read_digit(sketch(dot), model_predict)
+        read_drawing([[[200.0, 200.0]]], model_predict)  # one tap of the brush
 
 
 @pytest.mark.parametrize("strokes", [scribble(), row_of_digits()], ids=["scribble", "row"])
-def test_crowded_canvas_gives_a_reading_or_a_refusal(model_predict, strokes):
-    value = sketch(strokes)
-    assert (255 - value["composite"][..., 0]).mean() > 10  # plenty of ink really is there
+def test_crowded_pad_gives_a_reading_or_a_refusal(model_predict, strokes):
+    assert (255 - render(strokes)[..., 0]).mean() > 10  # plenty of ink really is there
     try:
-        reading = read_digit(value, model_predict)
+        reading = read_drawing(as_sent(strokes), model_predict)
     except NoInk as e:
         assert re.search(r"(?i)draw a digit|one digit", str(e)), str(e)
         return
@@ -275,3 +273,61 @@ def test_crowded_canvas_gives_a_reading_or_a_refusal(model_predict, strokes):
     assert np.isfinite(reading.probabilities).all()
     assert reading.probabilities.sum() == pytest.approx(1.0, abs=1e-4)
     assert reading.digit.shape == (28, 28) and reading.digit.max() > 0.5
+
+
+NOT_STROKES = {
+    "text": "a 7",
+    "object": {"strokes": []},
+    "flat-list": [1, 2, 3],
+    "empty-stroke": [[]],
+    "three-numbers": [[[1, 2, 3]]],
+    "words": [[["x", "y"]]],
+    "nan": [[[float("nan"), 1.0]]],
+    "infinite": [[[float("inf"), 1.0]]],
+    "too-many-strokes": [[[1.0, 1.0]]] * (MAX_STROKES + 1),
+    "too-many-points": [[[1.0, 1.0]] * (MAX_POINTS + 1)],
+}
+
+
+@pytest.mark.parametrize("value", NOT_STROKES.values(), ids=NOT_STROKES.keys())
+def test_what_is_not_strokes_gets_a_clear_message(model_predict, value):
+    with pytest.raises(BadStrokes, match=r"(?i)stroke|points"):
+        read_drawing(value, model_predict)
+
+
+def pad_event(url: str) -> tuple[int, int]:
+    """(fn_index, component id) of the pad's change event, from the app's config."""
+    config = httpx.get(url + "config", timeout=10).json()
+    pad = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "pad")
+    index = next(i for i, d in enumerate(config["dependencies"])
+                 if [pad, "change"] in d["targets"])
+    return index, pad
+
+
+def send_to_pad(url: str, value) -> str:
+    """Send value as the pad's strokes the way the page does; the result panel's HTML."""
+    fn_index, pad = pad_event(url)
+    session = f"bad-{abs(hash(repr(value))) % 10**8}"
+    joined = httpx.post(url + "gradio_api/queue/join", timeout=10, json={
+        "data": [value, None], "fn_index": fn_index, "trigger_id": pad,
+        "session_hash": session, "event_data": None})
+    assert joined.status_code == 200, joined.text
+    with httpx.stream("GET", url + "gradio_api/queue/data", params={"session_hash": session},
+                      timeout=30) as events:
+        for line in events.iter_lines():
+            message = json.loads(line[5:]) if line.startswith("data:") else {}
+            if message.get("msg") == "process_completed":
+                assert message["success"], message
+                return message["output"]["data"][0]
+    raise AssertionError("the event never completed")
+
+
+@pytest.mark.parametrize("value", ["a 7", [[[1, 2, 3]]], [[[1.0, 1.0]]] * (MAX_STROKES + 1)],
+                         ids=["text", "three-numbers", "too-many-strokes"])
+def test_server_answers_garbage_strokes_calmly_and_goes_on(app_server, value, client,
+                                                           seven_answer):
+    shown = send_to_pad(app_server, value)
+    assert "dp-empty" in shown and "Clear the pad" in shown, shown
+    drawn = send_to_pad(app_server, as_sent([np.array([[200.0, 80.0], [200.0, 320.0]])]))
+    assert "dp-winner" in drawn and '<div class="dp-digit">1</div>' in drawn, drawn
+    assert predict(client, SEVEN) == seven_answer

@@ -1,5 +1,5 @@
-"""The Draw tab in a real Chromium: mouse strokes on the sketchpad, the answer, undo, clear,
-uploads, and real pen trajectories read the same in the browser as offline."""
+"""The Draw tab in a real Chromium: mouse, touch and pen strokes on the drawing pad, the answer,
+undo, clear, uploads, and real pen trajectories read the same in the browser as offline."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from app_fixtures import (
     MODEL,
     REPO,
     RESULT,
-    brush_ready,
     clear_canvas,
     draw_strokes,
     is_empty,
-    last_composite,
+    last_strokes,
+    mark_input,
     one_strokes,
+    pad_pixels,
     probabilities,
     result_html,
     undo,
@@ -31,18 +32,13 @@ from app_fixtures import (
 
 from digitpad.model import load_model, make_predictor
 from digitpad.strokes import fit_to_canvas, load_strokes, render
-from digitpad.views import read_digit
+from digitpad.views import read_drawing
 
 pytestmark = pytest.mark.browser
 
 PENDIGITS = REPO.parent / "shared" / "pendigits" / "pendigits-dev.json.gz"
 PER_DIGIT = 3  # the first three records of each digit in the file
 MIN_CORRECT = 28
-# Each mouse move costs the browser a frame of the sketchpad's WebGL canvas (software
-# rendered here, 0.3-1 s): pen points within this many canvas px of the line through their
-# neighbours are dropped, a third of the moves; the ink and the offline answer stay the pen's.
-SIMPLIFY = 1.0
-SAME_INK = 0.97  # overlap of the ink with and without the dropped points, at least
 
 
 def seven_bar() -> list[np.ndarray]:
@@ -53,30 +49,6 @@ def seven_bar() -> list[np.ndarray]:
 def ink(rgb_or_rgba: np.ndarray) -> np.ndarray:
     """Where a white canvas has dark ink."""
     return rgb_or_rgba[..., :3].mean(axis=-1) < 128
-
-
-def simplify(stroke: np.ndarray, tolerance: float = SIMPLIFY) -> np.ndarray:
-    """The stroke less the points within tolerance (canvas px) of the line through their
-    neighbours (Ramer-Douglas-Peucker); its ends and extreme points stay, so the digit keeps
-    its size and place."""
-    kept = sorted({0, len(stroke) - 1, *np.argmin(stroke, axis=0), *np.argmax(stroke, axis=0)})
-    pieces = [chord_points(stroke[start:end + 1], tolerance)[:-1]
-              for start, end in zip(kept, kept[1:], strict=False)]
-    return np.concatenate([*pieces, stroke[-1:]])
-
-
-def chord_points(points: np.ndarray, tolerance: float) -> np.ndarray:
-    """Ramer-Douglas-Peucker: the ends, and recursively the point farthest from their chord."""
-    chord = points[-1] - points[0]
-    offsets = points - points[0]
-    length = float(np.hypot(*chord))
-    distance = (np.abs(chord[0] * offsets[:, 1] - chord[1] * offsets[:, 0]) / length
-                if length > 1e-9 else np.hypot(offsets[:, 0], offsets[:, 1]))
-    far = int(np.argmax(distance))
-    if len(points) < 3 or distance[far] <= tolerance:
-        return points[[0, -1]]
-    return np.concatenate([chord_points(points[:far + 1], tolerance)[:-1],
-                           chord_points(points[far:], tolerance)])
 
 
 def overlap(a: np.ndarray, b: np.ndarray) -> float:
@@ -96,8 +68,9 @@ def assert_ten_bars_summing_to_one(page) -> None:
     assert page.locator(f"{RESULT} .dp-winner").count() == 1
 
 
-def test_opens_with_brush_ready_and_calm_empty_state(page):
-    assert brush_ready(page)
+def test_opens_with_an_empty_pad_and_a_calm_empty_state(page):
+    assert page.locator("#pad .dp-hint").is_visible()
+    assert not ink(pad_pixels(page)).any()
     assert is_empty(page)
     assert page.locator(f"{RESULT} .dp-digit").inner_text() == "?"
     assert page.locator(f"{RESULT} .dp-verdict").inner_text() == "Draw a digit"
@@ -120,11 +93,17 @@ def test_drawn_digit_is_read_with_ten_bars_and_what_the_network_sees(page, digit
     assert width == height and width % 28 == 0  # the 28x28 digit, square pixels
 
 
-def test_canvas_mapping_puts_ink_where_offline_render_does(page):
-    """Mouse positions from canvas_transform land on the canvas pixels render() inks."""
+def test_pad_sends_the_strokes_drawn_and_shows_what_render_draws(page):
+    """The app gets the mouse's path in canvas pixels, and the pad shows the ink that
+    digitpad.strokes.render (the offline evaluator's drawing) puts there."""
     strokes = one_strokes() + seven_bar()
     assert draw_and_read(page, strokes) == 7
-    browser_ink = ink(last_composite(page))
+    assert page.locator("#pad .dp-hint").is_hidden()
+    sent = last_strokes(page)
+    assert len(sent) == len(strokes)
+    for got, drawn in zip(sent, strokes, strict=True):
+        assert np.abs(np.array(got)[[0, -1]] - drawn[[0, -1]]).max() <= 0.5
+    browser_ink = ink(pad_pixels(page))
     offline_ink = ink(render(strokes))
     assert browser_ink.shape == offline_ink.shape
 
@@ -149,31 +128,35 @@ def test_one_drawn_with_a_finger_or_a_pen_is_read(touch_page, pointer):
 
 def test_clear_returns_the_empty_state(page):
     assert draw_and_read(page, one_strokes()) == 1
-    clear_canvas(page, reselect_brush=False)
+    clear_canvas(page)
     assert is_empty(page)
+    assert not ink(pad_pixels(page)).any()
+    assert page.locator("#pad .dp-hint").is_visible()
     assert page.locator(f"{RESULT} .dp-digit").inner_text() == "?"
     assert "draw a digit" in page.locator(f"{RESULT} .dp-verdict").inner_text().lower()
     assert page.locator(f"{RESULT} .dp-winner").count() == 0
     assert page.locator("#seen img").count() == 0
 
 
-def test_brush_still_ready_after_clear(page):
-    """After "Clear canvas" the next stroke must draw, as it does on a fresh page."""
+def test_draws_again_after_clear(page):
+    """After "Clear" the next stroke draws and is read alone, as on a fresh page."""
     assert draw_and_read(page, one_strokes()) == 1
-    clear_canvas(page, reselect_brush=False)
-    assert brush_ready(page), (
-        "Clear canvas deselects the brush (Gradio's clear switches the sketchpad to its "
-        "'image' tool) and app.py picks the brush only on page load: the next stroke draws "
-        "nothing until the person clicks the brush icon")
+    clear_canvas(page)
     assert draw_and_read(page, zero_strokes()) == 0
+    assert len(last_strokes(page)) == 1
 
 
-def test_undo_after_two_strokes_gives_back_the_one_stroke_answer(page):
+@pytest.mark.parametrize("how", ["button", "keyboard"])
+def test_undo_after_two_strokes_gives_back_the_one_stroke_answer(page, how):
     assert draw_and_read(page, one_strokes()) == 1
     one_stroke = result_html(page)
     assert draw_and_read(page, seven_bar()) == 7
     two_strokes = result_html(page)
-    undo(page)
+    if how == "button":
+        undo(page)
+    else:
+        mark_input(page)
+        page.keyboard.press("Control+z")
     assert wait_for_prediction(page, two_strokes) == 1
     assert result_html(page) == one_stroke  # the same canvas, so the same probabilities
 
@@ -189,15 +172,14 @@ def test_uploaded_photo_is_read(page):
 
 @pytest.fixture(scope="module")
 def pen_digits() -> list[dict]:
-    """Thirty pen-drawn digits fitted to the canvas, with the points the brush cannot show
-    dropped (SIMPLIFY)."""
+    """Thirty pen-drawn digits fitted to the canvas."""
     if not PENDIGITS.is_file():
         pytest.fail(f"{PENDIGITS} not found", pytrace=False)
     records = load_strokes(PENDIGITS)
     chosen = [r for digit in range(10) for r in [r for r in records
                                                  if r["label"] == digit][:PER_DIGIT]]
-    return [{**r, "strokes": [simplify(s).tolist() for s in fit_to_canvas(r["strokes"])],
-             "pen": fit_to_canvas(r["strokes"])} for r in chosen]
+    return [{**r, "strokes": [s.tolist() for s in fit_to_canvas(r["strokes"])]}
+            for r in chosen]
 
 
 @pytest.fixture(scope="module")
@@ -212,28 +194,25 @@ def test_pen_trajectories_read_in_browser_as_offline(page, pen_digits, offline_p
     rows, mismatches = [], []
     for i, record in enumerate(pen_digits):
         strokes = [np.array(s) for s in record["strokes"]]
-        offline = read_digit(render(strokes), offline_predict).best
-        assert overlap(ink(render(strokes)), ink(render(record["pen"]))) >= SAME_INK
-        assert read_digit(render(record["pen"]), offline_predict).best == offline
+        offline = read_drawing(record["strokes"], offline_predict).best
         if i:
             clear_canvas(page)
         read = draw_and_read(page, strokes)
         rows.append((record["label"], read, offline))
         if read != offline:
-            canvas = last_composite(page)
+            sent = last_strokes(page)
             mismatches.append(
                 f"label {record['label']} writer {record['writer']}: browser {read}, "
-                f"offline {offline}, offline on the browser's own canvas "
-                f"{read_digit(canvas, offline_predict).best}; ink pixels differing "
-                f"{int((ink(canvas) != ink(render(strokes))).sum())}")
+                f"offline {offline}, offline on the strokes the page sent "
+                f"{read_drawing(sent, offline_predict).best}; ink pixels differing "
+                f"{int((ink(render(sent)) != ink(render(strokes))).sum())}")
     labels, in_browser, offline = (np.array(column) for column in zip(*rows, strict=True))
     assert not mismatches, "browser and offline disagree:\n" + "\n".join(mismatches)
     correct = int((in_browser == labels).sum())
     assert correct >= MIN_CORRECT, f"browser read {correct} of {len(labels)}: {rows}"
 
     data = tmp_path / "thirty.json"
-    data.write_text(json.dumps([{k: v for k, v in r.items() if k != "pen"}
-                                for r in pen_digits]))
+    data.write_text(json.dumps(pen_digits))
     run = subprocess.run([sys.executable, "-m", "digitpad.evaluate", "strokes", str(data),
                           "--model", MODEL], cwd=REPO, capture_output=True, text=True,
                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=300)
