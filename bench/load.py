@@ -1,13 +1,16 @@
-"""A classroom at once: N students each sending a drawing to /predict every 500 ms.
+"""A classroom at once: N students each sending a drawing every 500 ms (/predict, or the pad).
 
-    python bench/load.py [--students 30] [--seconds 60] [--train] [--knee]
+    python bench/load.py [--students 30] [--seconds 60] [--pad] [--train] [--knee]
 
 Starts the app on a free port (127.0.0.1 only) and runs one gradio_client per student in its
 own thread; each uploads the same canvas-sized PNG of a drawn digit and waits for the ten
-probabilities, then waits for its next 500 ms tick. Prints throughput, p50/p95/p99 latency and
-errors next to the targets (30 students for 60 s: p95 <= 250 ms, no errors; with a training
-running at the same time: p95 <= 500 ms). --train runs one /train call of 2000 iterations
-alongside; --knee steps the class size up and reports the first size whose p95 exceeds 1 s.
+probabilities, then waits for its next 500 ms tick. --pad makes each student do instead what
+the Draw tab's pad makes the browser do: send the strokes of a 4, then of a 1, in turn, through
+the pad's change event (raw HTTP, one session per student) and wait for the result panel's
+HTML. Prints throughput, p50/p95/p99 latency and errors next to the targets (30 students for
+60 s: p95 <= 250 ms, no errors; with a training running at the same time: p95 <= 500 ms).
+--train runs one /train call of 2000 iterations alongside; --knee steps the class size up and
+reports the first size whose p95 exceeds 1 s. Both combine with --pad.
 Measuring starts once the app is idle (it loads drawings in the background after it answers).
 The students run on the same machine as the app, so they share its cores; each run prints the
 CPU used by the app, by the students and by everything else. Exits 0 whatever the figures.
@@ -16,15 +19,21 @@ CPU used by the app, by the students and by everything else. Exits 0 whatever th
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import secrets
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlparse
 
+import httpx
 import numpy as np
 from PIL import Image
 
@@ -46,6 +55,7 @@ SETTLE_TIMEOUT = 120.0
 REQUEST_TIMEOUT = 30.0  # a student gives up on an answer after this long
 TRAIN_ARGS = (1e-3, 0.5, 2000, 128, "512-256-128", False, 0)  # the --train run
 FOUR = [[[0.6, 0.0], [0.1, 0.65], [0.8, 0.65]], [[0.55, 0.3], [0.55, 1.0]]]
+ONE = [[[0.5, 0.0], [0.5, 1.0]]]  # --pad alternates it with FOUR, so the answer changes
 
 
 @dataclass
@@ -138,10 +148,88 @@ def connect(url: str, timeout: float = REQUEST_TIMEOUT) -> Client:
                   httpx_kwargs={"timeout": timeout})
 
 
-def student(url: str, image: Path, stats: Stats, offset: float, clock: dict[str, float],
+class Student(Protocol):
+    """One student's connection to the app; draw() raises on any failure it sees."""
+
+    def draw(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class ApiStudent:
+    """Uploads the PNG to the documented /predict API with gradio_client."""
+
+    url: str
+    image: Path
+    client: Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.client = connect(self.url)
+
+    def draw(self) -> None:
+        probabilities = self.client.predict(handle_file(str(self.image)), api_name="/predict")
+        if len(probabilities) != 10:
+            raise ValueError(f"{len(probabilities)} probabilities")
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def pad_drawings() -> list[list]:
+    """The pad's values for a 4 and a 1: lists of [x, y] canvas pixels, to 0.1 px as sent."""
+    return [[np.round(s, 1).tolist() for s in fit_to_canvas(shape)] for shape in (FOUR, ONE)]
+
+
+def pad_change(url: str) -> tuple[int, int]:
+    """(fn_index, pad component id) of the pad's change event, read from the app's /config."""
+    config = httpx.get(url + "config", timeout=REQUEST_TIMEOUT).json()
+    pad = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "pad")
+    return next(i for i, d in enumerate(config["dependencies"])
+                if [pad, "change"] in d["targets"]), pad
+
+
+@dataclass
+class PadStudent:
+    """Sends strokes through the pad's change event, as the page does after each stroke:
+    join the queue, then read the session's event stream until the result arrives."""
+
+    url: str
+    event: tuple[int, int]  # from pad_change
+    drawings: list[list]
+    session: str = field(default_factory=lambda: secrets.token_hex(8))
+    sent: int = 0
+    client: httpx.Client = field(
+        default_factory=lambda: httpx.Client(verify=False, timeout=REQUEST_TIMEOUT))
+
+    def draw(self) -> None:
+        fn_index, pad = self.event
+        drawing = self.drawings[self.sent % len(self.drawings)]
+        self.sent += 1
+        joined = self.client.post(self.url + "gradio_api/queue/join", json={
+            "data": [drawing, None], "fn_index": fn_index, "trigger_id": pad,
+            "session_hash": self.session, "event_data": None})
+        joined.raise_for_status()
+        event_id = joined.json()["event_id"]
+        with self.client.stream("GET", self.url + "gradio_api/queue/data",
+                                params={"session_hash": self.session}) as stream:
+            for line in stream.iter_lines():
+                message = json.loads(line[5:]) if line.startswith("data:") else {}
+                if message.get("msg") == "process_completed" and message["event_id"] == event_id:
+                    html = (message.get("output") or {}).get("data", [""])[0]
+                    if not message["success"] or "dp-winner" not in html:
+                        raise ValueError(f"no answer: {message}")
+                    return
+        raise ValueError("the event stream ended before the answer")
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def student(make: Callable[[], Student], stats: Stats, offset: float, clock: dict[str, float],
             ready: threading.Barrier) -> None:
     """One student: connect, wait for the class, then draw every PERIOD seconds (bounded)."""
-    client = connect(url)
+    pupil = make()
     try:
         ready.wait(timeout=120)
         next_tick, stop = clock["start"] + offset, clock["stop"]
@@ -151,18 +239,16 @@ def student(url: str, image: Path, stats: Stats, offset: float, clock: dict[str,
                 break
             began = time.monotonic()
             try:
-                probabilities = client.predict(handle_file(str(image)), api_name="/predict")
-                if len(probabilities) != 10:
-                    raise ValueError(f"{len(probabilities)} probabilities")
+                pupil.draw()
                 stats.add(time.monotonic() - began)
             except Exception as e:  # every failure a student sees counts, whatever its kind
                 stats.add(None, f"{type(e).__name__}: {e}"[:200])
             next_tick = max(next_tick + PERIOD, time.monotonic())
     finally:
-        client.close()
+        pupil.close()
 
 
-def run_class(url: str, image: Path, students: int, seconds: float) -> Stats:
+def run_class(url: str, make: Callable[[], Student], students: int, seconds: float) -> Stats:
     """students threads drawing for seconds, staggered across one period.
 
     Everyone connects first, so connecting is not timed; the clock starts once all have.
@@ -172,7 +258,7 @@ def run_class(url: str, image: Path, students: int, seconds: float) -> Stats:
     offsets = np.random.default_rng(0).uniform(0, PERIOD, students)
     clock: dict[str, float] = {}
     threads = [threading.Thread(target=student, daemon=True,
-                                args=(url, image, stats, offsets[i], clock, ready))
+                                args=(make, stats, offsets[i], clock, ready))
                for i in range(students)]
     for thread in threads:
         thread.start()
@@ -231,7 +317,8 @@ def train_alongside(url: str, outcome: dict) -> None:
         client.close()
 
 
-def with_training(url: str, image: Path, students: int, seconds: float) -> None:
+def with_training(url: str, make: Callable[[], Student], students: int,
+                  seconds: float) -> None:
     """The class drawing while one training runs; skipped if the app has no /train yet."""
     if not has_train(url):
         print("--train: this app has no /train endpoint yet; skipped")
@@ -240,7 +327,7 @@ def with_training(url: str, image: Path, students: int, seconds: float) -> None:
     trainer = threading.Thread(target=train_alongside, args=(url, outcome), daemon=True)
     trainer.start()
     time.sleep(1.0)  # let the training get going before the class starts
-    stats = run_class(url, image, students, seconds)
+    stats = run_class(url, make, students, seconds)
     print("with one training (2000 iterations of 512-256-128) running at the same time:")
     report(stats, TARGET_P95_TRAINING)
     trainer.join(timeout=600)
@@ -254,10 +341,10 @@ def with_training(url: str, image: Path, students: int, seconds: float) -> None:
         print("  training still running after 600 s")
 
 
-def knee(url: str, image: Path, seconds: float) -> None:
+def knee(url: str, make: Callable[[], Student], seconds: float) -> None:
     """Grow the class step by step; the first size whose p95 exceeds KNEE_P95."""
     for students in KNEE_STEPS:
-        stats = run_class(url, image, students, seconds)
+        stats = run_class(url, make, students, seconds)
         report(stats)
         if stats.p(95) > KNEE_P95 or stats.errors:
             print(f"knee: p95 > {1000 * KNEE_P95:.0f} ms or errors first at {students} students "
@@ -272,19 +359,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--students", type=int, default=30)
     parser.add_argument("--seconds", type=float, default=60.0,
                         help="how long the class draws (each step of --knee: a third of it)")
+    parser.add_argument("--pad", action="store_true",
+                        help="draw through the pad's change event, as the page does")
     parser.add_argument("--train", action="store_true", help="one /train run at the same time")
     parser.add_argument("--knee", action="store_true", help="step the class size up")
     parser.add_argument("--model", default=MODEL)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder, running_app(args.model) as url:
-        image = canvas_png(Path(folder))
+        make = (partial(PadStudent, url, pad_change(url), pad_drawings()) if args.pad
+                else partial(ApiStudent, url, canvas_png(Path(folder))))
         print(f"app idle after {settle(url):.0f} s")
+        print("students draw on the pad (its change event)" if args.pad
+              else "students upload a PNG to /predict")
         if args.knee:
-            knee(url, image, max(10.0, args.seconds / 3))
+            knee(url, make, max(10.0, args.seconds / 3))
         elif args.train:
-            with_training(url, image, args.students, args.seconds)
+            with_training(url, make, args.students, args.seconds)
         else:
-            report(run_class(url, image, args.students, args.seconds), TARGET_P95)
+            report(run_class(url, make, args.students, args.seconds), TARGET_P95)
     return 0
 
 
