@@ -9,7 +9,6 @@ the Bern tutorial's ten tf.gradients). Target: saliency <= 50 ms median.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -18,10 +17,10 @@ import tensorflow as tf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from predict_speed import FOUR, median_ms  # noqa: E402  (bench/ is this script's folder)
+from predict_speed import FOUR, median_ms, speed_args  # noqa: E402  (bench/ is this script's folder)
 
 from digitpad.explain import saliency, saliency_image  # noqa: E402
-from digitpad.model import SHIPPED_MODEL, load_model, make_predictor  # noqa: E402
+from digitpad.model import load_model, make_predictor  # noqa: E402
 from digitpad.preprocess import preprocess  # noqa: E402
 from digitpad.strokes import fit_to_canvas, render  # noqa: E402
 
@@ -29,11 +28,7 @@ TARGET_MS = 50.0
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default=str(SHIPPED_MODEL))
-    parser.add_argument("--runs", type=int, default=200)
-    args = parser.parse_args()
+    args = speed_args(__doc__)
     model = load_model(args.model)
     explain = saliency(model)
     predict = make_predictor(model)

@@ -45,12 +45,17 @@ def canvas_800() -> dict:
     return {"background": rgba, "layers": [rgba], "composite": rgba}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
+def speed_args(description: str) -> argparse.Namespace:
+    """The speed benches' flags: which model, how many timed calls."""
+    parser = argparse.ArgumentParser(description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=str(SHIPPED_MODEL))
     parser.add_argument("--runs", type=int, default=200)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = speed_args(__doc__)
     model = load_model(args.model)
     predict = make_predictor(model)
     value = canvas_800()

@@ -59,9 +59,7 @@ def percent(text: str, name: str) -> float:
 
 def test_short_run_streams_then_its_model_reads_this_sessions_drawings(page, browser,
                                                                          app_server):
-    open_train_tab(page)
-    set_number(page, "iterations", 200)
-    page.click("#train")
+    start_run(page, 200)
     seen = []  # (iterations done, loss points, accuracy points) while the run is going
     deadline = time.monotonic() + RUN_TIMEOUT
     while not page.locator("#status .dp-scores").count() and time.monotonic() < deadline:
@@ -114,11 +112,16 @@ def test_short_run_streams_then_its_model_reads_this_sessions_drawings(page, bro
     page.locator("#shipped").wait_for(state="hidden", timeout=WAIT * 1000)
 
 
+def start_run(page, iterations: int) -> None:
+    """Press Train on the Train tab for a run of this many iterations."""
+    open_train_tab(page)
+    set_number(page, "iterations", iterations)
+    page.click("#train")
+
+
 def start_long_run(page) -> None:
     """Start a 20,000-iteration run and wait until it has made progress."""
-    open_train_tab(page)
-    set_number(page, "iterations", 20000)
-    page.click("#train")
+    start_run(page, 20000)
     page.wait_for_function(
         "() => +document.querySelector('#progress .dp-progress').dataset.done > 0",
         timeout=RUN_TIMEOUT * 1000)
@@ -154,9 +157,7 @@ def test_closing_the_tab_frees_the_sessions_models(browser, app_server):
     before = session_folders()
     context = browser.new_context(viewport=VIEWPORT)
     page = open_app(context.new_page(), app_server)
-    open_train_tab(page)
-    set_number(page, "iterations", 100)
-    page.click("#train")
+    start_run(page, 100)
     wait_for_scores(page)
     mine = session_folders() - before
     assert len(mine) == 1 and any(next(iter(mine)).glob("*.keras"))
@@ -171,9 +172,7 @@ def test_second_training_waits_with_its_place_in_the_queue(page, browser, app_se
     start_long_run(page)
     other = open_app(browser.new_context(viewport=VIEWPORT).new_page(), app_server)
     try:
-        open_train_tab(other)
-        set_number(other, "iterations", 100)
-        other.click("#train")
+        start_run(other, 100)
         other.wait_for_function(
             "() => /queue: 1\\/1/.test(document.querySelector('#progress').innerText)",
             timeout=WAIT * 1000)
