@@ -270,7 +270,7 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
         gr.Markdown("# digitpad\nDraw a digit and watch a neural network read it.")
         with gr.Tab("Draw"):
             with gr.Row(equal_height=False):
-                with gr.Column(scale=0, min_width=CANVAS_BOX):
+                with gr.Column(scale=0, min_width=CANVAS_BOX, elem_id="pad-column"):
                     pad = gr.HTML([], html_template=PAD, js_on_load=PAD_JS,
                                   apply_default_css=False, elem_id="pad")
                 with gr.Column(scale=1):
