@@ -50,7 +50,6 @@ from digitpad.training import ConfigError, Diverged, TrainConfig, train
 from digitpad.views import (
     Reading,
     active_model_html,
-    enlarge,
     line_chart,
     message_html,
     progress_html,
@@ -59,6 +58,7 @@ from digitpad.views import (
     result_html,
     run_report_html,
     runs_table,
+    seen_html,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -83,17 +83,17 @@ PAD = f"""<div class="dp-pad">
 </div>"""
 
 
-def show(read: Callable[..., Reading], source, predict) -> tuple[str, np.ndarray | None]:
-    """The result panel and the enlarged 28x28 for the pad's strokes or an upload."""
+def show(read: Callable[..., Reading], source, predict) -> tuple[str, str]:
+    """The result panel and what the network sees, for the pad's strokes or an upload."""
     try:
         reading = read(source, predict)
     except NoInk as e:
-        return result_html(None, str(e)), None
+        return result_html(None, str(e)), seen_html(None)
     except BadStrokes as e:
-        return result_html(None, f"{e} Clear the pad and draw again."), None
+        return result_html(None, f"{e} Clear the pad and draw again."), seen_html(None)
     except BadImage as e:
-        return result_html(None, f"{e} Try a PNG or JPEG of one digit."), None
-    return result_html(reading), enlarge(reading.digit)
+        return result_html(None, f"{e} Try a PNG or JPEG of one digit."), seen_html(None)
+    return result_html(reading), seen_html(reading.digit)
 
 
 def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
@@ -116,11 +116,13 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
     def reader(lab: Lab) -> Reader:
         return lab.active.reader if lab.active else shipped
 
-    def on_canvas(strokes: list | None, lab: Lab) -> tuple[str, np.ndarray | None]:
+    def on_canvas(strokes: list | None, lab: Lab) -> tuple[str, str]:
         return show(read_drawing, strokes, reader(lab).predict)
 
-    def on_upload(path: str | None, lab: Lab) -> tuple[str, np.ndarray | None]:
-        return show(read_digit, path, reader(lab).predict) if path else (result_html(None), None)
+    def on_upload(path: str | None, lab: Lab) -> tuple[str, str]:
+        if not path:
+            return result_html(None), seen_html(None)
+        return show(read_digit, path, reader(lab).predict)
 
     def predict_file(image: FileData) -> dict[str, float]:
         """Ten probabilities, "0" to "9", for one image file of a handwritten digit."""
@@ -275,9 +277,7 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
                                   apply_default_css=False, elem_id="pad")
                 with gr.Column(scale=1):
                     result = gr.HTML(result_html(None), elem_id="result")
-                    seen = gr.Image(label="What the network sees (28x28)", height=200,
-                                    width=200, interactive=False, elem_id="seen",
-                                    buttons=[])
+                    seen = gr.HTML(seen_html(None), elem_id="seen")
             with gr.Row():
                 active = gr.HTML(active_model_html(None), elem_id="active")
                 back = gr.Button("Back to the shipped model", size="sm", scale=0,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 from digitpad.preprocess import CANVAS_MIN_EXTENT, preprocess
 from digitpad.strokes import pad_strokes, render_to_read
@@ -51,6 +54,19 @@ def enlarge(digit: np.ndarray, factor: int = ENLARGE) -> np.ndarray:
     """The 28x28 digit as a large uint8 image with square pixels, dark ink on white."""
     pixels = (255 * (1.0 - digit)).astype(np.uint8)
     return pixels.repeat(factor, axis=0).repeat(factor, axis=1)
+
+
+def seen_html(digit: np.ndarray | None) -> str:
+    """What the network sees: the 28x28 digit as an inline PNG of a few hundred bytes, enlarged
+    by the page with square pixels; inline, it costs no file written and fetched per stroke."""
+    if digit is None:
+        return '<div class="dp-seen dp-seen-empty">What the network sees (28x28)</div>'
+    png = io.BytesIO()
+    Image.fromarray((255 * (1.0 - digit)).astype(np.uint8)).save(png, "PNG")
+    source = base64.b64encode(png.getvalue()).decode("ascii")
+    return (f'<figure class="dp-seen"><img src="data:image/png;base64,{source}" width="28" '
+            f'height="28" alt="the 28x28 digit the network reads">'
+            f'<figcaption>What the network sees (28x28)</figcaption></figure>')
 
 
 def verdict(reading: Reading) -> str:

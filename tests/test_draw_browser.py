@@ -89,8 +89,11 @@ def test_drawn_digit_is_read_with_ten_bars_and_what_the_network_sees(page, digit
     assert not is_empty(page)
     seen = page.locator("#seen img")
     seen.wait_for(state="visible", timeout=15_000)
-    width, height = seen.evaluate("img => [img.naturalWidth, img.naturalHeight]")
-    assert width == height and width % 28 == 0  # the 28x28 digit, square pixels
+    width, height, shown, rendering = seen.evaluate(
+        "img => [img.naturalWidth, img.naturalHeight, img.getBoundingClientRect().width, "
+        "getComputedStyle(img).imageRendering]")
+    assert (width, height) == (28, 28)  # the network's own input ...
+    assert shown >= 5 * 28 and rendering == "pixelated"  # ... enlarged with square pixels
 
 
 def test_pad_sends_the_strokes_drawn_and_shows_what_render_draws(page):
