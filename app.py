@@ -377,7 +377,8 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
                 drawn_mistakes = gr.Gallery(show_label=False, columns=6, height="auto",
                                             elem_id="drawn-mistakes")
 
-        pad.change(on_canvas, [pad, state], [result, seen],
+        # a stroke's answer skips the queue: it takes milliseconds, and queueing costs more
+        pad.change(on_canvas, [pad, state], [result, seen], queue=False,
                          trigger_mode="always_last", show_progress="hidden",
                          api_visibility="private")
         upload.change(on_upload, [upload, state], [result, seen], show_progress="hidden",

@@ -68,18 +68,16 @@ WATCH = """() => {
              {subtree: true, childList: true, characterData: true, attributes: true});
 }"""
 
-# where the time went: the page sending the strokes (mouse-up to the queue join), the server's
-# queue, drawing, preprocessing and model (queue join to the answer), and the page drawing the
-# new bars
+# where the time went: the page sending the strokes (mouse-up to the request), the server
+# drawing, preprocessing and reading them (request to answer), and the page drawing the bars
 PHASES = """() => {
   const s = window.__stroke;
   const ours = performance.getEntriesByType('resource').filter(e =>
     e.name.includes('/gradio_api/') && e.startTime >= s.up && e.startTime <= s.shown);
-  const joins = ours.filter(e => e.name.includes('/queue/join'));
-  const answers = ours.filter(e => e.name.includes('/queue/data'));
-  if (!joins.length || !answers.length) return null;
-  const joined = Math.max(...joins.map(e => e.startTime));
-  const back = Math.max(...answers.map(e => e.responseEnd));
+  const asks = ours.filter(e => e.name.includes('/run/predict'));
+  if (!asks.length) return null;
+  const joined = Math.max(...asks.map(e => e.startTime));
+  const back = Math.max(...asks.map(e => e.responseEnd));
   return {latency: s.shown - s.up, inputDelay: s.inputDelay, send: joined - s.up,
           server: back - joined, update: s.shown - back};
 }"""
@@ -135,8 +133,8 @@ def main() -> int:
     if split:
         part = {k: float(np.median([r[k] for r in split]))
                 for k in ("inputDelay", "send", "server", "update")}
-        print(f"median parts: page sends the strokes {part['send']:.0f} ms, queue + drawing + "
-              f"preprocessing + model {part['server']:.0f} ms, page shows the bars "
+        print(f"median parts: page sends the strokes {part['send']:.0f} ms, server draws, "
+              f"preprocesses and reads them {part['server']:.0f} ms, page shows the bars "
               f"{part['update']:.0f} ms (the mouse-up itself was handled "
               f"{part['inputDelay']:.0f} ms after the event)")
     wrong = sum(r["digit"] != r["expected"] for r in runs)

@@ -48,6 +48,8 @@ CANVAS = "#pad canvas"
 CLEAR = "#pad .dp-clear"
 UNDO = "#pad .dp-undo"
 RESULT = "#result .dp-result"
+# how the page sends an event: queued (uploads, training) or straight (the pad's strokes)
+EVENT_PATHS = ("/gradio_api/queue/join", "/gradio_api/run/predict")
 UPLOAD_INPUT = "#upload input[type=file]"
 UPLOAD_ACCORDION = "Or upload a photo or scan of a digit"
 
@@ -181,8 +183,8 @@ class Traffic:
 
     def __init__(self, page):
         self.pending = {}  # open requests to the app's API: request -> its path
-        self.joins = 0  # events sent to the queue (one per prediction the page asks for)
-        self.mark = 0  # joins when the last input (stroke, undo, upload) was made
+        self.events = 0  # events sent to the app (one per prediction the page asks for)
+        self.mark = 0  # events when the last input (stroke, undo, upload) was made
         self.last = time.monotonic()
         self.sent = []  # the data of each event sent to the queue, newest last
         page.on("request", self.started)
@@ -196,8 +198,8 @@ class Traffic:
     def started(self, request) -> None:
         if self.ours(request):
             self.pending[request] = urlparse(request.url).path
-            if "/queue/join" in request.url:
-                self.joins += 1
+            if request.method == "POST" and urlparse(request.url).path.endswith(EVENT_PATHS):
+                self.events += 1
                 self.sent = [*self.sent[-29:], (request.post_data_json or {}).get("data")]
             self.last = time.monotonic()
 
@@ -290,7 +292,7 @@ def pen_drag(page, points: list[tuple[float, float]]) -> None:
 def mark_input(page) -> None:
     """Note that an input is about to be made: the answer must come from a later event."""
     flow = traffic(page)
-    flow.mark = flow.joins
+    flow.mark = flow.events
 
 
 def result_html(page) -> str:
@@ -313,14 +315,14 @@ def wait_for_prediction(page, previous_html: str | None = None, timeout: float =
         current = result_html(page)
         if current != html:
             html, changed = current, now
-        answered = ("dp-winner" in html and html != previous_html and flow.joins > flow.mark
+        answered = ("dp-winner" in html and html != previous_html and flow.events > flow.mark
                     and not flow.pending)
         if answered and now - max(changed, flow.last) >= QUIET:
             return int(page.locator(f"{RESULT} .dp-digit").inner_text())
         if now > deadline:
             raise AssertionError(
                 f"no new prediction within {timeout:.0f} s (events sent since the input: "
-                f"{flow.joins - flow.mark}, requests open: {sorted(flow.pending.values())}); "
+                f"{flow.events - flow.mark}, requests open: {sorted(flow.pending.values())}); "
                 f"showing:\n{html}")
 
 
