@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 import keras
@@ -83,7 +84,8 @@ PAD = f"""<div class="dp-pad">
 </div>"""
 
 
-def show(read: Callable[..., Reading], source, predict) -> tuple[str, str]:
+def show(read: Callable[..., Reading], source: Any,
+         predict: Callable[[np.ndarray], np.ndarray]) -> tuple[str, str]:
     """The result panel and what the network sees, for the pad's strokes or an upload."""
     try:
         reading = read(source, predict)
@@ -379,8 +381,7 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
 
         # a stroke's answer skips the queue: it takes milliseconds, and queueing costs more
         pad.change(on_canvas, [pad, state], [result, seen], queue=False,
-                         trigger_mode="always_last", show_progress="hidden",
-                         api_visibility="private")
+                   trigger_mode="always_last", show_progress="hidden", api_visibility="private")
         upload.change(on_upload, [upload, state], [result, seen], show_progress="hidden",
                       api_visibility="private")
         controls = [rate, dropout, iterations, batch_size, network, augment, seed]
@@ -419,8 +420,6 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
         gr.api(predict_file, api_name="predict")
         gr.api(train_file, api_name="train", concurrency_limit=1, concurrency_id="train")
     return demo
-
-
 
 
 def load_training_data(data_dir: str | None) -> tuple[Mnist | None, str | None]:
