@@ -38,7 +38,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from app_fixtures import MODEL, running_app  # noqa: E402
+from app_fixtures import MODEL, pad_event, running_app, send_strokes  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 
 from digitpad.strokes import fit_to_canvas, render  # noqa: E402
@@ -180,21 +180,13 @@ def pad_drawings() -> list[list]:
     return [[np.round(s, 1).tolist() for s in fit_to_canvas(shape)] for shape in (FOUR, ONE)]
 
 
-def pad_change(url: str) -> tuple[int, int]:
-    """(fn_index, pad component id) of the pad's change event, read from the app's /config."""
-    config = httpx.get(url + "config", timeout=REQUEST_TIMEOUT).json()
-    pad = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "pad")
-    return next(i for i, d in enumerate(config["dependencies"])
-                if [pad, "change"] in d["targets"]), pad
-
-
 @dataclass
 class PadStudent:
     """Sends strokes through the pad's change event as the page does after each stroke: one
     POST that returns the answer (the event skips the queue: it is quick and needs no turn)."""
 
     url: str
-    event: tuple[int, int]  # from pad_change
+    event: tuple[int, int]  # from pad_event
     drawings: list[list]
     session: str = field(default_factory=lambda: secrets.token_hex(8))
     sent: int = 0
@@ -202,12 +194,9 @@ class PadStudent:
         default_factory=lambda: httpx.Client(verify=False, timeout=REQUEST_TIMEOUT))
 
     def draw(self) -> None:
-        fn_index, pad = self.event
         drawing = self.drawings[self.sent % len(self.drawings)]
         self.sent += 1
-        answer = self.client.post(self.url + "gradio_api/run/predict", json={
-            "data": [drawing, None], "fn_index": fn_index, "trigger_id": pad,
-            "session_hash": self.session, "event_data": None})
+        answer = send_strokes(self.client, self.url, self.event, drawing, self.session)
         answer.raise_for_status()
         if "dp-winner" not in answer.json()["data"][0]:
             raise ValueError(f"no answer: {answer.text[:300]}")
@@ -356,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=MODEL)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder, running_app(args.model) as url:
-        make = (partial(PadStudent, url, pad_change(url), pad_drawings()) if args.pad
+        make = (partial(PadStudent, url, pad_event(url), pad_drawings()) if args.pad
                 else partial(ApiStudent, url, canvas_png(Path(folder))))
         print(f"app idle after {settle(url):.0f} s")
         print("students draw on the pad (its change event)" if args.pad

@@ -62,7 +62,7 @@ def seen_html(digit: np.ndarray | None) -> str:
     if digit is None:
         return '<div class="dp-seen dp-seen-empty">What the network sees (28x28)</div>'
     png = io.BytesIO()
-    Image.fromarray((255 * (1.0 - digit)).astype(np.uint8)).save(png, "PNG")
+    Image.fromarray(enlarge(digit, 1)).save(png, "PNG")
     source = base64.b64encode(png.getvalue()).decode("ascii")
     return (f'<figure class="dp-seen"><img src="data:image/png;base64,{source}" width="28" '
             f'height="28" alt="the 28x28 digit the network reads">'

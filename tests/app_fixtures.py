@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
+import httpx
 import numpy as np
 import pytest
 from PIL import Image
@@ -125,6 +126,26 @@ def app_server() -> Iterator[str]:
         pytest.fail(str(e), pytrace=False)
 
 
+# -- the pad's event, as the page sends it ----------------------------------------------------
+
+def pad_event(url: str) -> tuple[int, int]:
+    """(fn_index, component id) of the pad's change event, read from the app's /config."""
+    config = httpx.get(url + "config", timeout=30).json()
+    pad = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "pad")
+    index = next(i for i, d in enumerate(config["dependencies"])
+                 if [pad, "change"] in d["targets"])
+    return index, pad
+
+
+def send_strokes(client: httpx.Client, url: str, event: tuple[int, int], strokes,
+                 session: str) -> httpx.Response:
+    """Send strokes as the pad's change event, the one POST the page makes after a stroke."""
+    fn_index, pad = event
+    return client.post(url + "gradio_api/run/predict", json={
+        "data": [strokes, None], "fn_index": fn_index, "trigger_id": pad,
+        "session_hash": session, "event_data": None})
+
+
 # -- the browser -----------------------------------------------------------------------------
 
 def launch_chromium(playwright):
@@ -186,7 +207,7 @@ class Traffic:
         self.events = 0  # events sent to the app (one per prediction the page asks for)
         self.mark = 0  # events when the last input (stroke, undo, upload) was made
         self.last = time.monotonic()
-        self.sent = []  # the data of each event sent to the queue, newest last
+        self.sent = []  # the data of each event sent to the app, newest last
         page.on("request", self.started)
         page.on("requestfinished", self.ended)
         page.on("requestfailed", self.ended)

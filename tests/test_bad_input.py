@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from app_fixtures import REPO
+from app_fixtures import REPO, pad_event, send_strokes
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
@@ -294,21 +294,11 @@ def test_what_is_not_strokes_gets_a_clear_message(model_predict, value):
         read_drawing(value, model_predict)
 
 
-def pad_event(url: str) -> tuple[int, int]:
-    """(fn_index, component id) of the pad's change event, from the app's config."""
-    config = httpx.get(url + "config", timeout=10).json()
-    pad = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "pad")
-    index = next(i for i, d in enumerate(config["dependencies"])
-                 if [pad, "change"] in d["targets"])
-    return index, pad
-
-
 def send_to_pad(url: str, value) -> str:
     """Send value as the pad's strokes the way the page does; the result panel's HTML."""
-    fn_index, pad = pad_event(url)
-    answer = httpx.post(url + "gradio_api/run/predict", timeout=30, json={
-        "data": [value, None], "fn_index": fn_index, "trigger_id": pad,
-        "session_hash": f"bad-{abs(hash(repr(value))) % 10**8}", "event_data": None})
+    with httpx.Client(timeout=30) as http:
+        answer = send_strokes(http, url, pad_event(url), value,
+                              f"bad-{abs(hash(repr(value))) % 10**8}")
     assert answer.status_code == 200, answer.text
     return answer.json()["data"][0]
 
