@@ -37,6 +37,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--augment", action="store_true", help="distort digits as people draw them")
     p.add_argument("--cosine-decay", action="store_true", help="anneal the learning rate")
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--pen-styles", action="store_true",
+                   help="flag some ones and curl some nines' tails, as many people draw")
     p.add_argument("--data-dir", help="folder with the four MNIST IDX files (else $MNIST_DIR, "
                                       "the Keras cache, or a download)")
     p.add_argument("--out", help="save the model here (.keras) with a model card beside it")
@@ -62,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     hidden = tuple(int(h) for h in args.hidden.split(",") if h.strip())
     config = TrainConfig(args.learning_rate, args.dropout, args.iterations, args.batch_size,
-                         hidden, args.augment, args.cosine_decay, args.seed)
+                         hidden, args.augment, args.cosine_decay, args.seed,
+                         args.pen_styles)
     try:
         data = load_mnist(args.data_dir)
     except MnistError as e:

@@ -15,6 +15,7 @@ import tensorflow as tf
 from digitpad.augment import augment
 from digitpad.data import Mnist
 from digitpad.model import SEED_HIDDEN, build_mlp, make_predictor
+from digitpad.pen_styles import add_pen_styles
 
 EXPLODED_LOSS = 1e4  # a cross-entropy this large means the run has blown up
 REPORT_SECONDS = 0.5
@@ -41,6 +42,7 @@ class TrainConfig:
     augment: bool = False
     cosine_decay: bool = False  # anneal the learning rate to 1% of its value over the run
     seed: int = 0
+    pen_styles: bool = False  # flag some ones and curl some nines' tails, as many people draw
 
 
 LIMITS = {
@@ -77,7 +79,7 @@ def check_config(config: TrainConfig) -> TrainConfig:
     check_number("number of hidden layers", len(config.hidden), int, *LIMITS["hidden_layers"])
     for units in config.hidden:
         check_number("hidden layer size", units, int, *LIMITS["hidden_units"])
-    for name in ("augment", "cosine_decay"):
+    for name in ("augment", "cosine_decay", "pen_styles"):
         if not isinstance(getattr(config, name), bool):
             raise ConfigError(f"{name} must be true or false, not {getattr(config, name)!r}")
     return config
@@ -196,7 +198,10 @@ def train(config: TrainConfig, data: Mnist,
     check_config(config)
     keras.utils.set_random_seed(config.seed)
     model = build_mlp(config.hidden, config.dropout)
-    x, y = as_tensors(data.x_train, data.y_train)
+    images = data.x_train
+    if config.pen_styles:
+        images = add_pen_styles(images, data.y_train, config.seed)
+    x, y = as_tensors(images, data.y_train)
     x_val = data.x_val.astype(np.float32) / 255.0
     run = make_steps(model, config)
     predict = make_predictor(model)
