@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -451,6 +452,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.host == "0.0.0.0":
         print(f"warning: listening on all interfaces; students open http://<this machine's "
               f"address>:{args.port}", file=sys.stderr)
+    # Gradio rebuilds a pandas table of its last 10,000 events after every event, for its
+    # /monitoring page: 7% of the server's time a minute into a class drawing, more as events
+    # pile up. Rebuild it rarely.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     data, problem = load_training_data(args.data_dir)
     demo = build(model, data, problem, DrawingsLoader(Path(args.drawings)))
     demo.queue(default_concurrency_limit=4)
