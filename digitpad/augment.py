@@ -14,6 +14,7 @@ MAX_SHIFT = 2.0  # pixels
 ELASTIC_KNOTS = 5  # the elastic field is random on a 5x5 grid, smoothly interpolated between
 ELASTIC_ALPHA = 0.8  # typical elastic displacement, pixels
 THICKNESS = (-0.4, 1.0)  # negative thins toward an erosion, positive thickens toward a dilation
+UNCHANGED = 0.25  # share of each batch left as written, so MNIST's own digits stay well read
 
 
 def sample_grid(batch: int, seed: tf.Tensor) -> tf.Tensor:
@@ -68,7 +69,12 @@ def bilinear_sample(images: tf.Tensor, grid: tf.Tensor) -> tf.Tensor:
 
 
 def augment(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-    """Distort a batch (n, 28, 28) of [0, 1] digits: shape, slant, position, wobble, thickness."""
-    warped = bilinear_sample(images, sample_grid(tf.shape(images)[0], seed))
+    """Distort a batch (n, 28, 28) of [0, 1] digits: shape, slant, position, wobble, thickness;
+    an UNCHANGED share of them is left as it is."""
+    batch = tf.shape(images)[0]
+    warped = bilinear_sample(images, sample_grid(batch, seed))
     thick_seed = tf.random.experimental.stateless_fold_in(seed, 1)
-    return tf.clip_by_value(change_thickness(warped, thick_seed), 0.0, 1.0)
+    distorted = tf.clip_by_value(change_thickness(warped, thick_seed), 0.0, 1.0)
+    keep_seed = tf.random.experimental.stateless_fold_in(seed, 2)
+    keep = tf.random.stateless_uniform([batch], keep_seed) < UNCHANGED
+    return tf.where(keep[:, None, None], images, distorted)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from digitpad.augment import augment
+from digitpad.augment import UNCHANGED, augment
 from digitpad.model import make_predictor
 from digitpad.training import (
     ConfigError,
@@ -196,3 +196,10 @@ def test_augment_keeps_shape_and_range_and_repeats(mnist):
     ink_ratio = first.sum(axis=(1, 2)) / images.numpy().sum(axis=(1, 2))
     assert np.all((ink_ratio > 0.25) & (ink_ratio < 4))  # ... but keeps the digit
     assert 0.8 < ink_ratio.mean() < 1.6
+
+
+def test_augment_leaves_a_share_of_the_batch_as_written(mnist):
+    images = tf.constant(mnist.x_train[:1000], tf.float32) / 255.0
+    distorted = augment(images, tf.constant([4, 2])).numpy()
+    unchanged = np.all(distorted == images.numpy(), axis=(1, 2))
+    assert abs(unchanged.mean() - UNCHANGED) < 0.05
