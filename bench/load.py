@@ -10,7 +10,8 @@ the pad's change event (raw HTTP, one session per student) and wait for the resu
 HTML. Prints throughput, p50/p95/p99 latency and errors next to the targets (30 students for
 60 s: p95 <= 250 ms, no errors; with a training running at the same time: p95 <= 500 ms).
 --train runs one /train call of 2000 iterations alongside; --knee steps the class size up and
-reports the first size whose p95 exceeds 1 s. Both combine with --pad.
+reports the first size whose p95 exceeds 1 s. Both combine with --pad. --noop runs the class
+against bench/noop_app.py, whose /predict reads nothing: what Gradio's own protocol allows.
 Measuring starts once the app is idle (it loads drawings in the background after it answers).
 The students run on the same machine as the app, so they share its cores; each run prints the
 CPU used by the app, by the students and by everything else. Exits 0 whatever the figures.
@@ -82,7 +83,7 @@ class Stats:
 
 
 def app_pid(url: str) -> int:
-    """The pid of this process's `python app.py --port PORT` child, found in /proc."""
+    """The pid of this process's `python ... --port PORT` child, found in /proc."""
     port = str(urlparse(url).port)
     mine = str(os.getpid())
     for proc in Path("/proc").iterdir():
@@ -94,9 +95,9 @@ def app_pid(url: str) -> int:
         except OSError:
             continue
         parent = next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))
-        if parent == mine and b"app.py" in argv and port.encode() in argv:
+        if parent == mine and port.encode() in argv:
             return int(proc.name)
-    raise RuntimeError(f"no app.py child listening on port {port}")
+    raise RuntimeError(f"no app child listening on port {port}")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -342,14 +343,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="draw through the pad's change event, as the page does")
     parser.add_argument("--train", action="store_true", help="one /train run at the same time")
     parser.add_argument("--knee", action="store_true", help="step the class size up")
+    parser.add_argument("--noop", action="store_true",
+                        help="against bench/noop_app.py: Gradio's own cost, no reading at all")
     parser.add_argument("--model", default=MODEL)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as folder, running_app(args.model) as url:
+    script = "bench/noop_app.py" if args.noop else "app.py"
+    with (tempfile.TemporaryDirectory() as folder,
+          running_app(args.model, script=script) as url):
         make = (partial(PadStudent, url, pad_event(url), pad_drawings()) if args.pad
                 else partial(ApiStudent, url, canvas_png(Path(folder))))
         print(f"app idle after {settle(url):.0f} s")
         print("students draw on the pad (its change event)" if args.pad
-              else "students upload a PNG to /predict")
+              else "students upload a PNG to /predict"
+              + (" of bench/noop_app.py, which reads nothing" if args.noop else ""))
         if args.knee:
             knee(url, make, max(10.0, args.seconds / 3))
         elif args.train:

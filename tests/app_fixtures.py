@@ -68,14 +68,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(model: str = MODEL, timeout: float = START_TIMEOUT) -> Iterator[str]:
+def running_app(model: str = MODEL, timeout: float = START_TIMEOUT,
+                script: str = "app.py") -> Iterator[str]:
     """`python app.py --port <free> --model <model>` from the repo root; yields its URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--model", model],
+        proc = subprocess.Popen([sys.executable, script, "--port", str(port), "--model", model],
                                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_for_http(url, proc, log, timeout)
