@@ -16,11 +16,11 @@ UPSCALE = 4  # strokes are added on a 112x112 copy, so they are as smooth as MNI
 INK = 0.5  # a pixel this strong is part of a stroke when measuring the digit
 FLAG_LENGTH = (0.3, 0.7)  # of the digit's height
 FLAG_ANGLE = (15.0, 50.0)  # degrees below the horizontal
-CURL_WIDTH = (0.2, 0.4)  # how far left the tail's end comes back, of the digit's height
+CURL_WIDTH = (0.2, 0.5)  # how far left the tail's end comes back, of the digit's height
 CURL_BEND = (0.05, 0.125)  # the curve's pull to the left ...
 CURL_DROP = (0.05, 0.15)  # ... and below the old end
 CURL_RISE = (-0.02, 0.15)  # how far above the old end the curl ends
-SHARE = {1: 0.8, 9: 0.6}  # share of each class given its pen style
+SHARE = {1: 0.8, 9: 0.8}  # share of each class given its pen style
 
 
 def upscale(digit: np.ndarray) -> np.ndarray:
