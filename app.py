@@ -310,7 +310,8 @@ def build(model: keras.Model, data: Mnist | None, data_problem: str | None,
                     network = gr.Radio(list(NETWORKS), value=DEFAULT_NETWORK, label="Network",
                                        elem_id="network")
                     augment = gr.Checkbox(DEFAULTS.augment, elem_id="augment",
-                                          label="Augment: distort digits as people draw them")
+                                          label="Augment: distort digits, flag ones and curl "
+                                                "nines, as people draw them")
                     seed = gr.Number(DEFAULTS.seed, precision=0, minimum=0, label="Seed",
                                      elem_id="seed")
                     with gr.Row():

@@ -62,7 +62,7 @@ def app_config(learning_rate: object, dropout: object, iterations: object, batch
     check_number("batch_size", batch_size, int, *BATCH_SIZE)
     check_number("seed", seed, int, *SEED)
     return TrainConfig(float(learning_rate), float(dropout), iterations, batch_size,
-                       NETWORKS[network], augment, seed=seed)
+                       NETWORKS[network], augment, seed=seed, pen_styles=augment)
 
 
 def network_name(hidden: tuple[int, ...]) -> str:

@@ -19,7 +19,9 @@ def test_good_settings_become_a_config():
     assert (config.learning_rate, config.dropout, config.iterations, config.batch_size,
             config.hidden, config.augment, config.seed) == (1e-3, 0.5, 1000, 128,
                                                             (512, 256, 128), False, 0)
-    assert app_config(1e-3, 0.5, 1000.0, 128.0, "softmax regression", True, 7.0).hidden == ()
+    assert not config.pen_styles
+    augmented = app_config(1e-3, 0.5, 1000.0, 128.0, "softmax regression", True, 7.0)
+    assert augmented.hidden == () and augmented.augment and augmented.pen_styles
     assert set(NETWORKS.values()) == {(), (1500,), (512, 256, 128)}
 
 
