@@ -83,8 +83,9 @@ def test_saliency_is_each_class_probability_gradient(shipped, explain, drawn_one
     scale = np.abs(grads).max()
     assert scale > 0
     np.testing.assert_allclose(grads, np.stack(eager), atol=0.02 * scale)
-    # the ten probabilities sum to one, so their gradients sum to zero
-    np.testing.assert_allclose(grads.sum(axis=0), 0, atol=0.02 * scale)
+    # the ten probabilities sum to one, so their gradients sum to zero, up to float32 rounding
+    # (about 1e-7 here, however sure the model is and so however small its gradients)
+    np.testing.assert_allclose(grads.sum(axis=0), 0, atol=0.02 * scale + 1e-6)
 
 
 def test_saliency_of_a_drawn_one_lies_along_its_ink(shipped, explain, drawn_one):
