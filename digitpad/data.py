@@ -25,9 +25,9 @@ class MnistError(RuntimeError):
     """MNIST could not be found or a file is not valid MNIST."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Mnist:
-    """uint8 images (N, 28, 28) and uint8 labels (N,) for each split."""
+    """uint8 images (N, 28, 28) and uint8 labels (N,) for each split; hashed by identity."""
 
     x_train: np.ndarray
     y_train: np.ndarray

@@ -11,12 +11,14 @@ import tensorflow as tf
 
 from digitpad.augment import UNCHANGED, augment
 from digitpad.model import make_predictor
+from digitpad.pen_styles import add_pen_styles
 from digitpad.training import (
     ConfigError,
     Diverged,
     Progress,
     TrainConfig,
     check_config,
+    styled_train_images,
     train,
 )
 
@@ -203,3 +205,12 @@ def test_augment_leaves_a_share_of_the_batch_as_written(mnist):
     distorted = augment(images, tf.constant([4, 2])).numpy()
     unchanged = np.all(distorted == images.numpy(), axis=(1, 2))
     assert abs(unchanged.mean() - UNCHANGED) < 0.05
+
+
+def test_styled_training_images_are_made_once_per_data_and_seed(mnist):
+    small = replace(mnist, x_train=mnist.x_train[:2000], y_train=mnist.y_train[:2000])
+    styled = styled_train_images(small, 1)
+    assert styled_train_images(small, 1) is styled
+    assert np.array_equal(styled, add_pen_styles(small.x_train, small.y_train, 1))
+    assert not styled.flags.writeable  # one run cannot spoil the next run's images
+    assert styled_train_images(small, 2) is not styled
