@@ -16,7 +16,7 @@ import numpy as np
 from digitpad.data import Mnist
 from digitpad.evaluate import confusion_matrix, stroke_digits
 from digitpad.explain import saliency
-from digitpad.model import make_predictor, save_model
+from digitpad.model import make_frozen_predictor, save_model
 from digitpad.strokes import load_strokes
 from digitpad.training import (
     ConfigError,
@@ -115,7 +115,7 @@ class Reader:
     explain: Callable[[np.ndarray], np.ndarray] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.predict = make_predictor(self.model)
+        self.predict = make_frozen_predictor(self.model)
         self.explain = saliency(self.model)
 
 

@@ -6,10 +6,12 @@ import pytest
 import tensorflow as tf
 
 from digitpad.model import (
+    SHIPPED_MODEL,
     ModelError,
     build_mlp,
     export_saved_model,
     load_model,
+    make_frozen_predictor,
     make_predictor,
     save_model,
 )
@@ -150,3 +152,22 @@ def test_make_predictor_matches_the_model(model, images, mnist):
     np.testing.assert_array_equal(predict(images), predict(images))
     test = mnist.x_test.astype(np.float32) / 255.0
     assert np.mean(predict(test).argmax(axis=1) == mnist.y_test) > 0.85
+
+
+@pytest.mark.parametrize("which", ["shipped", "trained here", "no hidden layer"])
+def test_frozen_predictor_reads_one_digit_as_tensorflow_does(which, model, mnist):
+    net = {"shipped": lambda: load_model(SHIPPED_MODEL), "trained here": lambda: model,
+           "no hidden layer": lambda: build_mlp(())}[which]()
+    frozen, predict = make_frozen_predictor(net), make_predictor(net)
+    digits = mnist.x_test[:100].astype(np.float32) / 255.0
+    one_by_one = np.concatenate([frozen(d[None]) for d in digits])
+    np.testing.assert_allclose(one_by_one, predict(digits), atol=1e-5)
+    np.testing.assert_allclose(frozen(digits), predict(digits), atol=1e-6)  # a batch, as before
+
+
+def test_frozen_predictor_leaves_other_networks_to_tensorflow(images):
+    net = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
+                            keras.layers.Dense(16, activation="tanh"),
+                            keras.layers.Dense(10, activation="softmax")])
+    np.testing.assert_allclose(make_frozen_predictor(net)(images[:1]),
+                               net(images[:1], training=False).numpy(), atol=1e-6)
