@@ -96,9 +96,12 @@ def make_frozen_predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarr
     TensorFlow, and so does any model not shaped as build_mlp makes them.
     """
     batched = make_predictor(model)
+    plain = (keras.layers.Flatten, keras.layers.Dropout, keras.layers.Dense)
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
     activations = [layer.get_config()["activation"] for layer in dense]
-    if activations != ["relu"] * (len(dense) - 1) + ["softmax"]:
+    if (not all(isinstance(layer, plain) for layer in model.layers)
+            or not all(layer.use_bias for layer in dense)
+            or activations != ["relu"] * (len(dense) - 1) + ["softmax"]):
         return batched
     weights = [(layer.kernel.numpy(), layer.bias.numpy()) for layer in dense]
 

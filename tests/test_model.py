@@ -165,9 +165,24 @@ def test_frozen_predictor_reads_one_digit_as_tensorflow_does(which, model, mnist
     np.testing.assert_allclose(frozen(digits), predict(digits), atol=1e-6)  # a batch, as before
 
 
-def test_frozen_predictor_leaves_other_networks_to_tensorflow(images):
-    net = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
-                            keras.layers.Dense(16, activation="tanh"),
+def other_network(kind: str) -> keras.Model:
+    """A small network that build_mlp would not make, its batch norm far from the identity."""
+    middle = {"tanh": [keras.layers.Dense(16, activation="tanh")],
+              "batch norm": [keras.layers.Dense(16, activation="relu"),
+                             keras.layers.BatchNormalization()]}[kind]
+    net = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), *middle,
                             keras.layers.Dense(10, activation="softmax")])
+    rng = np.random.default_rng(0)
+    for layer in net.layers:
+        if isinstance(layer, keras.layers.Dense):
+            layer.set_weights([rng.normal(0, 0.1, w.shape) for w in layer.get_weights()])
+        elif isinstance(layer, keras.layers.BatchNormalization):  # gamma, beta, mean, variance
+            layer.set_weights([np.full(16, v) for v in (2.0, 0.5, 1.0, 4.0)])
+    return net
+
+
+@pytest.mark.parametrize("kind", ["tanh", "batch norm"])
+def test_frozen_predictor_leaves_other_networks_to_tensorflow(kind, images):
+    net = other_network(kind)
     np.testing.assert_allclose(make_frozen_predictor(net)(images[:1]),
                                net(images[:1], training=False).numpy(), atol=1e-6)
