@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageDraw, ImageFont
 
+from digitpad.model import dense_layers
 from digitpad.views import enlarge
 
 CAPTIONS = {
@@ -82,7 +83,7 @@ def first_layer_images(model: keras.Model, count: int = 32) -> tuple[np.ndarray,
     Softmax regression: the ten class templates. An MLP: the `count` hidden units that matter
     most, ranked by the norm of their incoming weights times the norm of their outgoing ones.
     """
-    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    dense = dense_layers(model)
     kernel = dense[0].get_weights()[0]  # (784, units)
     if len(dense) == 1:
         return kernel.T.reshape(-1, 28, 28), [str(d) for d in range(kernel.shape[1])]

@@ -88,6 +88,11 @@ def make_predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
     return predict
 
 
+def dense_layers(model: keras.Model) -> list[keras.layers.Dense]:
+    """The model's Dense layers, input side first."""
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+
+
 def make_frozen_predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
     """make_predictor for a model that trains no more, with one drawing read in NumPy.
 
@@ -97,7 +102,7 @@ def make_frozen_predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarr
     """
     batched = make_predictor(model)
     plain = (keras.layers.Flatten, keras.layers.Dropout, keras.layers.Dense)
-    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    dense = dense_layers(model)
     activations = [layer.get_config()["activation"] for layer in dense]
     if (not all(isinstance(layer, plain) for layer in model.layers)
             or not all(layer.use_bias for layer in dense)
