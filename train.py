@@ -18,8 +18,8 @@ import numpy as np
 import tensorflow as tf
 
 from digitpad.data import FILES, Mnist, MnistError, load_mnist
-from digitpad.evaluate import predict_labels, stroke_digits
 from digitpad.model import card_path, export_saved_model, make_predictor, save_model, write_card
+from digitpad.scoring import predict_labels, stroke_digits
 from digitpad.strokes import load_strokes
 from digitpad.training import ConfigError, Diverged, Progress, TrainConfig, train
 

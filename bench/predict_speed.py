@@ -27,8 +27,8 @@ from digitpad.model import (  # noqa: E402
     make_predictor,
 )
 from digitpad.preprocess import preprocess  # noqa: E402
+from digitpad.reading import read_digit, read_drawing  # noqa: E402
 from digitpad.strokes import fit_to_canvas, render  # noqa: E402
-from digitpad.views import read_digit, read_drawing  # noqa: E402
 
 FOUR = [[[0.6, 0.0], [0.1, 0.65], [0.8, 0.65]], [[0.55, 0.3], [0.55, 1.0]]]
 

@@ -1,4 +1,5 @@
-"""Accuracy of a model on MNIST test digits, or on pen trajectories drawn as the app draws them.
+"""The command line for scoring a model: accuracy on MNIST test digits, or on pen trajectories
+drawn as the app draws them.
 
     python -m digitpad.evaluate mnist [--model PATH] [--data-dir DIR]
     python -m digitpad.evaluate strokes FILE [--model PATH]
@@ -8,44 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from digitpad.data import load_mnist
 from digitpad.model import SHIPPED_MODEL, load_model, make_predictor
-from digitpad.preprocess import NoInk, preprocess
-from digitpad.strokes import fit_to_canvas, load_strokes, render_to_read
-
-
-def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
-    """10x10 counts: row is the true digit, column the predicted one."""
-    matrix = np.zeros((10, 10), dtype=np.int64)
-    np.add.at(matrix, (labels, predicted), 1)
-    return matrix
-
-
-def grouped_accuracy(groups: np.ndarray, correct: np.ndarray) -> dict[int, tuple[float, int]]:
-    """Accuracy and count for each distinct value of groups."""
-    return {int(g): (float(correct[groups == g].mean()), int((groups == g).sum()))
-            for g in np.unique(groups)}
-
-
-def stroke_digits(records: Iterable[dict]) -> np.ndarray:
-    """Each record's strokes drawn on the app's canvas and preprocessed; blank where no ink."""
-    images = []
-    for record in records:
-        try:
-            images.append(preprocess(render_to_read(fit_to_canvas(record["strokes"]))))
-        except NoInk:
-            images.append(np.zeros((28, 28), np.float32))
-    return np.stack(images)
-
-
-def predict_labels(predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray) -> np.ndarray:
-    """Most probable digit for each image, in batches."""
-    return np.concatenate([predict(images[i:i + 1000]).argmax(axis=1)
-                           for i in range(0, len(images), 1000)])
+from digitpad.scoring import grouped_accuracy, predict_labels, stroke_digits
+from digitpad.strokes import load_strokes
 
 
 def report(name: str, table: dict[int, tuple[float, int]]) -> None:

@@ -20,6 +20,7 @@ from PIL import Image
 
 from digitpad.model import load_model, make_predictor
 from digitpad.preprocess import NoInk
+from digitpad.reading import read_drawing
 from digitpad.strokes import (
     BRUSH_WIDTH,
     CANVAS_SIZE,
@@ -29,7 +30,6 @@ from digitpad.strokes import (
     fit_to_canvas,
     render,
 )
-from digitpad.views import read_drawing
 
 SEVEN = REPO / "assets" / "example-7-paper.png"  # a real MNIST 7 on photographed paper
 UPLOAD_LIMIT = 10 * 1024 * 1024  # app.py's max_file_size="10mb"

@@ -31,8 +31,8 @@ from app_fixtures import (
 )
 
 from digitpad.model import load_model, make_predictor
+from digitpad.reading import read_drawing
 from digitpad.strokes import fit_to_canvas, load_strokes, render
-from digitpad.views import read_drawing
 
 pytestmark = pytest.mark.browser
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitpad.evaluate import confusion_matrix, grouped_accuracy, predict_labels, stroke_digits
 from digitpad.model import load_model, make_predictor, save_model
+from digitpad.scoring import confusion_matrix, grouped_accuracy, predict_labels, stroke_digits
 from digitpad.training import TrainConfig, train
 
 REPO = Path(__file__).resolve().parent.parent

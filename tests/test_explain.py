@@ -7,19 +7,18 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from digitpad.evaluate import confusion_matrix
-from digitpad.explain import (
+from digitpad.explain import first_layer_images, saliency
+from digitpad.model import SHIPPED_MODEL, build_mlp, load_model, make_predictor
+from digitpad.preprocess import preprocess
+from digitpad.render import (
     CAPTIONS,
-    first_layer_images,
-    saliency,
     saliency_image,
     sample_grid,
     weights_mosaic,
     worst_mistakes,
 )
-from digitpad.explain import confusion_html as confusion_table
-from digitpad.model import SHIPPED_MODEL, build_mlp, load_model, make_predictor
-from digitpad.preprocess import preprocess
+from digitpad.render import confusion_html as confusion_table
+from digitpad.scoring import confusion_matrix
 from digitpad.strokes import fit_to_canvas, render
 
 MISTAKE = re.compile(r"true (\d) → read (\d) \((\d+)%\)")

@@ -1,53 +1,45 @@
-"""What the Draw tab shows: pure functions from a model's reading to HTML and images."""
+"""Pure renderers: a model's readings, runs, weights and scores in, HTML and RGB images out."""
 
 from __future__ import annotations
 
 import base64
 import html
 import io
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
-from digitpad.preprocess import CANVAS_MIN_EXTENT, preprocess
-from digitpad.strokes import pad_strokes, render_to_read
+from digitpad.reading import Reading
 from digitpad.training import Progress
 
 UNSURE = 0.5  # below this top probability the app says it is not sure
-ENLARGE = 10  # "what the network sees" is shown at 280x280, square pixels
+ENLARGE = 10  # the network's 28x28 view and saliency maps are shown at 280x280, square pixels
+# A diverging colour map (ColorBrewer RdBu: blue, white, red), hand-written because matplotlib
+# is not a dependency: anchors at -1, -0.5, 0, 0.5, 1, linearly interpolated.
+DIVERGING_STOPS = np.array([-1.0, -0.5, 0.0, 0.5, 1.0])
+DIVERGING_RGB = np.array([[33, 102, 172], [146, 197, 222], [255, 255, 255],
+                          [244, 165, 130], [178, 24, 43]], dtype=np.float64)
+INK_SHADE = 0.3  # the drawing darkens the saliency map by up to this share, to stay readable
+TILE = 4  # weight images are enlarged 4x in the mosaic
+GALLERY_ENLARGE = 4  # gallery digits are 112x112
+PAD = 6  # pixels between mosaic tiles
+FONT_SIZE = 12
+LEGEND_HEIGHT = 14
 
 
-@dataclass(frozen=True)
-class Reading:
-    """A model's answer for one image, and the 28x28 digit it looked at."""
-
-    probabilities: np.ndarray  # (10,) summing to 1
-    digit: np.ndarray  # (28, 28) float32, ink 1.0
-
-    @property
-    def best(self) -> int:
-        return int(self.probabilities.argmax())
-
-    @property
-    def runner_up(self) -> int:
-        return int(np.argsort(self.probabilities)[-2])
-
-
-def read_digit(image: Any, predict: Callable[[np.ndarray], np.ndarray],
-               min_extent: float | None = None) -> Reading:
-    """Preprocess any input and run the model on it; NoInk or BadImage when there is no digit."""
-    digit = preprocess(image, min_extent)
-    return Reading(predict(digit[None])[0], digit)
-
-
-def read_drawing(strokes: Any, predict: Callable[[np.ndarray], np.ndarray]) -> Reading:
-    """Read the drawing pad's strokes as the offline evaluator does; one tap is no digit.
-    BadStrokes when the value is not strokes."""
-    return read_digit(render_to_read(pad_strokes(strokes)), predict, CANVAS_MIN_EXTENT)
+CAPTIONS = {
+    "saliency": "Red: more ink there would make the network surer of this digit; "
+                "blue: less sure; white: no effect. The drawing shows faintly in grey.",
+    "weights": "What the first layer looks for: each square is one neuron's weights over the "
+               "28x28 pixels; red pixels excite it, blue ones inhibit it.",
+    "samples": "Random handwritten digits from the MNIST training set, with their labels: "
+               "what the network learned from.",
+    "confusion": "Rows: the true digit; columns: what the network read. The diagonal is right, "
+                 "every other count is a mistake.",
+    "mistakes": "The test digits the network got wrong while it was most sure of itself.",
+}
 
 
 def enlarge(digit: np.ndarray, factor: int = ENLARGE) -> np.ndarray:
@@ -75,7 +67,8 @@ def verdict(reading: Reading) -> str:
     if p[reading.best] < UNSURE:
         return (f"Not sure: maybe {reading.best} ({p[reading.best]:.0%}) "
                 f"or {reading.runner_up} ({p[reading.runner_up]:.0%})")
-    return f"It's a {reading.best} ({p[reading.best]:.0%} sure)"
+    article = "an" if reading.best == 8 else "a"
+    return f"It's {article} {reading.best} ({p[reading.best]:.0%} sure)"
 
 
 def result_html(reading: Reading | None, message: str = "Draw a digit") -> str:
@@ -104,26 +97,29 @@ def bars(probabilities: np.ndarray, best: int | None) -> str:
     return "".join(cells)
 
 
-# -- the Train tab ---------------------------------------------------------------------------
-
 RUN_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
                "#ff9da7", "#9c755f", "#bab0ac"]  # Tableau 10: runs told apart on a projector
 CHART_WIDTH, CHART_HEIGHT, MARGIN = 480, 260, 48
 
 
-def run_colour(name: str) -> str:
-    """A fixed colour per run ("run 3" is always the same colour on every chart)."""
-    return RUN_COLOURS[(int(name.split()[-1]) - 1) % len(RUN_COLOURS)]
+def run_name(number: int) -> str:
+    """How the page names a session's run: "run 3"."""
+    return f"run {number}"
 
 
-def line_chart(runs: list[tuple[str, list[Progress]]], metric: str, title: str) -> str:
+def run_colour(number: int) -> str:
+    """A fixed colour per run (run 3 is always the same colour on every chart)."""
+    return RUN_COLOURS[(number - 1) % len(RUN_COLOURS)]
+
+
+def line_chart(runs: list[tuple[int, list[Progress]]], metric: str, title: str) -> str:
     """An SVG chart of one Progress field against iterations, a line and legend entry per run.
 
     Drawn by hand: gr.LinePlot keeps the colour legend of its first value, so runs added
     while it streams are drawn without a colour.
     """
-    series = [(name, [(p.iteration, getattr(p, metric)) for p in history])
-              for name, history in runs if history]
+    series = [(number, [(p.iteration, getattr(p, metric)) for p in history])
+              for number, history in runs if history]
     points = [point for _, line in series for point in line]
     x_high = max((x for x, _ in points), default=100)
     finite = [y for _, y in points if np.isfinite(y)]
@@ -146,8 +142,8 @@ def line_chart(runs: list[tuple[str, list[Progress]]], metric: str, title: str) 
                      f'class="dp-chart-tick" text-anchor="end">{y:.3g}</text>')
     parts.append(f'<text x="{MARGIN + width}" y="{MARGIN + height + 18}" class="dp-chart-tick" '
                  f'text-anchor="end">{x_high:,} iterations</text>')
-    for i, (name, line) in enumerate(series):
-        colour = run_colour(name)
+    for i, (number, line) in enumerate(series):
+        colour, name = run_colour(number), run_name(number)
         parts.append(f'<polyline class="dp-line" data-run="{name}" fill="none" '
                      f'stroke="{colour}" stroke-width="3" '
                      f'points="{" ".join(at(x, y) for x, y in line)}"/>')
@@ -207,3 +203,98 @@ def active_model_html(name: str | None, summary: dict | None = None) -> str:
         return '<div class="dp-active">Reading with the shipped model.</div>'
     return (f'<div class="dp-active dp-own">Reading with your {html.escape(name)} '
             f'({summary["network"]}, {summary["test_accuracy"]:.1%} on MNIST test).</div>')
+
+
+def diverging(values: np.ndarray, limit: float) -> np.ndarray:
+    """values coloured on the symmetric scale [-limit, +limit] as float RGB in [0, 255]."""
+    scaled = np.clip(np.asarray(values, np.float64) / max(limit, 1e-12), -1.0, 1.0)
+    return np.stack([np.interp(scaled, DIVERGING_STOPS, DIVERGING_RGB[:, c]) for c in range(3)],
+                    axis=-1)
+
+
+def saliency_image(digit: np.ndarray, grad: np.ndarray) -> np.ndarray:
+    """One class's saliency as a 280x280 RGB image, zero white, its scale symmetric about zero."""
+    colours = diverging(grad, float(np.abs(grad).max()))
+    colours *= 1.0 - INK_SHADE * np.clip(digit, 0.0, 1.0)[..., None]
+    pixels = colours.round().astype(np.uint8)
+    return pixels.repeat(ENLARGE, axis=0).repeat(ENLARGE, axis=1)
+
+
+def weights_mosaic(images: np.ndarray, captions: Sequence[str], columns: int) -> np.ndarray:
+    """A captioned grid of weight images on one symmetric colour scale, with its legend below.
+
+    One scale for all tiles, so a pale tile really has small weights.
+    """
+    limit = float(np.abs(images).max())
+    font = ImageFont.load_default(size=FONT_SIZE)
+    side = 28 * TILE
+    rows = -(-len(images) // columns)
+    cell_w, cell_h = side + PAD, side + FONT_SIZE + 4 + PAD
+    width = PAD + columns * cell_w
+    legend_top = PAD + rows * cell_h
+    canvas = Image.new("RGB", (width, legend_top + LEGEND_HEIGHT + FONT_SIZE + 2 * PAD), "white")
+    draw = ImageDraw.Draw(canvas)
+    tiles = diverging(images, limit).round().astype(np.uint8)
+    for i, (tile, caption) in enumerate(zip(tiles, captions, strict=True)):
+        left, top = PAD + (i % columns) * cell_w, PAD + (i // columns) * cell_h
+        big = tile.repeat(TILE, axis=0).repeat(TILE, axis=1)
+        canvas.paste(Image.fromarray(big), (left, top))
+        draw.text((left + side / 2, top + side + 2), caption, fill="black", font=font, anchor="ma")
+    bar = np.linspace(-limit, limit, width - 2 * PAD)
+    strip = diverging(np.tile(bar, (LEGEND_HEIGHT, 1)), limit).round().astype(np.uint8)
+    canvas.paste(Image.fromarray(strip), (PAD, legend_top))
+    label_y = legend_top + LEGEND_HEIGHT + 2
+    for x, text, anchor in ((PAD, f"-{limit:.3g}", "la"), (width / 2, "0", "ma"),
+                            (width - PAD, f"+{limit:.3g}", "ra")):
+        draw.text((x, label_y), text, fill="black", font=font, anchor=anchor)
+    return np.asarray(canvas)
+
+
+def as_unit(images: np.ndarray) -> np.ndarray:
+    """MNIST images (uint8 0-255 or float 0-1) as float32 ink in [0, 1]."""
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / 255.0
+    return np.asarray(images, np.float32)
+
+
+def sample_grid(images: np.ndarray, labels: np.ndarray, count: int,
+                rng: np.random.Generator) -> list[tuple[np.ndarray, str]]:
+    """count different random digits, dark on white with square pixels, captioned by label."""
+    chosen = rng.choice(len(images), size=count, replace=False)
+    return [(enlarge(as_unit(images[i]), GALLERY_ENLARGE), str(labels[i])) for i in chosen]
+
+
+def confusion_html(matrix: np.ndarray) -> str:
+    """A 10x10 table of counts, shaded by share of the row: right answers green, mistakes red.
+
+    HTML so the counts stay sharp on a projector; shading grows as the square root of the
+    share, so that a 1% confusion is still visible next to a 99% diagonal.
+    """
+    shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    cell = "padding:4px 8px;text-align:right;border:1px solid #ddd"
+    head = "".join(f'<th style="{cell}">{d}</th>' for d in range(10))
+    rows = []
+    for true, (counts, row_shares) in enumerate(zip(matrix, shares, strict=True)):
+        cells = []
+        for read, (count, share) in enumerate(zip(counts, row_shares, strict=True)):
+            rgb, weight = ("34,139,34", 700) if read == true else ("200,40,40", 400)
+            ink = "white" if share > 0.25 else "black"
+            cells.append(f'<td style="{cell};background:rgba({rgb},{np.sqrt(share):.3f});'
+                         f'color:{ink};font-weight:{weight}" '
+                         f'title="true {true}, read {read}: {share:.1%} of the {true}s">'
+                         f'{count}</td>')
+        rows.append(f'<tr><th style="{cell}">{true}</th>{"".join(cells)}</tr>')
+    table = "border-collapse:collapse;font-variant-numeric:tabular-nums"
+    return (f'<table class="dp-confusion" style="{table}">'
+            f'<tr><th style="{cell}">true \\ read</th>{head}</tr>{"".join(rows)}</table>')
+
+
+def worst_mistakes(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray,
+                   count: int) -> list[tuple[np.ndarray, str]]:
+    """The count misreadings made with the highest confidence, surest first, captioned."""
+    read = probabilities.argmax(axis=1)
+    confidence = probabilities[np.arange(len(read)), read]
+    wrong = np.flatnonzero(read != labels)
+    worst = wrong[np.argsort(-confidence[wrong], kind="stable")[:count]]
+    return [(enlarge(as_unit(images[i]), GALLERY_ENLARGE),
+             f"true {labels[i]} → read {read[i]} ({confidence[i]:.0%})") for i in worst]

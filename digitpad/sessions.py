@@ -1,23 +1,19 @@
-"""The Train tab's machinery: checked settings, a training run in a background thread that can
-be watched and stopped, and the runs one browser session keeps."""
+"""The training sessions: settings checked as the page allows them, a run in a background thread
+that can be watched and stopped, and the runs one browser session keeps."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import keras
-import numpy as np
-
 from digitpad.data import Mnist
-from digitpad.evaluate import confusion_matrix, stroke_digits
-from digitpad.explain import saliency
-from digitpad.model import make_frozen_predictor, save_model
-from digitpad.strokes import load_strokes
+from digitpad.model import SEED_HIDDEN, save_model
+from digitpad.reading import Reader
+from digitpad.render import run_name
+from digitpad.scoring import Drawings, Scores, drawing_scores, mnist_scores
 from digitpad.training import (
     ConfigError,
     Progress,
@@ -27,19 +23,18 @@ from digitpad.training import (
     train,
 )
 
+DEFAULT_NETWORK = "-".join(map(str, SEED_HIDDEN))
 NETWORKS = {
     "softmax regression": (),
     "one hidden layer of 1500": (1500,),
-    "512-256-128": (512, 256, 128),
+    DEFAULT_NETWORK: SEED_HIDDEN,
 }
-DEFAULT_NETWORK = "512-256-128"
 # what the app lets a person (or an API call) ask for; train.py allows more
 LEARNING_RATE = (1e-5, 1.0)
 DROPOUT = (0.0, 0.9)
 ITERATIONS = (100, 20_000)
 BATCH_SIZE = (16, 1024)
 SEED = (0, 2**31 - 1)
-DRAWINGS_PER_DIGIT = 100  # real drawings scored after each run: 1,000 digits, a second or so
 
 
 def whole(value: object) -> object:
@@ -72,83 +67,6 @@ def network_name(hidden: tuple[int, ...]) -> str:
 
 
 @dataclass
-class Drawings:
-    """Real pen-drawn digits, drawn and preprocessed once, to score every run on."""
-
-    images: np.ndarray
-    labels: np.ndarray
-    source: str
-
-    @classmethod
-    def load(cls, path: str | Path, per_digit: int = DRAWINGS_PER_DIGIT) -> Drawings:
-        """The first per_digit drawings of each digit in a strokes file."""
-        records = load_strokes(path)
-        chosen = [r for d in range(10) for r in [r for r in records if r["label"] == d][:per_digit]]
-        return cls(stroke_digits(chosen), np.array([r["label"] for r in chosen]), Path(path).name)
-
-
-class DrawingsLoader:
-    """Real drawings drawn and preprocessed in a background thread, so the app starts at once."""
-
-    def __init__(self, path: Path) -> None:
-        self.drawings: Drawings | None = None
-        self.ready = threading.Event()  # set once loaded, or once loading is over for good
-        if path.is_file():
-            threading.Thread(target=self._load, args=(path,), daemon=True).start()
-        else:
-            self.ready.set()
-
-    def _load(self, path: Path) -> None:
-        try:
-            self.drawings = Drawings.load(path)
-        finally:
-            self.ready.set()
-
-
-@dataclass
-class Reader:
-    """A model made ready to read and explain digits: forward pass and saliency traced once."""
-
-    name: str
-    model: keras.Model
-    predict: Callable[[np.ndarray], np.ndarray] = field(init=False)
-    explain: Callable[[np.ndarray], np.ndarray] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.predict = make_frozen_predictor(self.model)
-        self.explain = saliency(self.model)
-
-
-@dataclass(frozen=True)
-class Scores:
-    """How a model reads a labelled set: probabilities, accuracy and confusion matrix."""
-
-    probabilities: np.ndarray
-    accuracy: float
-    confusion: np.ndarray
-
-    @classmethod
-    def of(cls, predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray,
-           labels: np.ndarray) -> Scores:
-        probabilities = np.concatenate([predict(images[i:i + 1000])
-                                        for i in range(0, len(images), 1000)])
-        predicted = probabilities.argmax(axis=1)
-        return cls(probabilities, float(np.mean(predicted == labels)),
-                   confusion_matrix(labels.astype(np.int64), predicted))
-
-
-def mnist_scores(reader: Reader, data: Mnist) -> Scores:
-    """The reader on all 10,000 MNIST test digits."""
-    return Scores.of(reader.predict, data.x_test.astype(np.float32) / 255.0, data.y_test)
-
-
-def drawing_scores(reader: Reader, drawings: Drawings | None) -> Scores | None:
-    """The reader on the real drawings, if they are loaded."""
-    return None if drawings is None else Scores.of(reader.predict, drawings.images,
-                                                   drawings.labels)
-
-
-@dataclass
 class Run:
     """One finished training of this session: its model, settings, curves and scores."""
 
@@ -160,7 +78,7 @@ class Run:
 
     @property
     def name(self) -> str:
-        return f"run {self.number}"
+        return self.reader.name
 
     def summary(self) -> dict:
         """The /train API's answer: settings, accuracies and time, JSON-able."""
@@ -172,11 +90,11 @@ class Run:
         return record
 
 
-def score(number: int, result: TrainResult, data: Mnist, drawings: Drawings | None) -> Run:
+def score_run(number: int, result: TrainResult, data: Mnist, drawings: Drawings | None) -> Run:
     """Test the trained model on all 10,000 MNIST test digits and on the real drawings."""
-    reader = Reader(f"run {number}", result.model)
-    return Run(number, result, reader, mnist_scores(reader, data),
-               drawing_scores(reader, drawings))
+    reader = Reader(run_name(number), result.model)
+    return Run(number, result, reader, mnist_scores(reader.predict, data),
+               drawing_scores(reader.predict, drawings))
 
 
 class Job:
@@ -222,8 +140,8 @@ class Lab:
     def next_number(self) -> int:
         return len(self.runs) + 1
 
-    def find(self, name: str | None) -> Run | None:
-        return next((r for r in self.runs if r.name == name), None)
+    def find(self, number: int | None) -> Run | None:
+        return next((r for r in self.runs if r.number == number), None)
 
     def download(self, run: Run) -> Path:
         """The run's model saved as a .keras file whose name the server chooses."""

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from digitpad.lab import NETWORKS, app_config
+from digitpad.render import line_chart
+from digitpad.sessions import NETWORKS, app_config
 from digitpad.training import ConfigError, Progress
-from digitpad.views import line_chart
 
 GOOD = (1e-3, 0.5, 1000, 128, "512-256-128", False, 0)
 
@@ -39,7 +39,7 @@ def test_bad_settings_are_refused_by_name(position, value, name):
 
 def test_chart_draws_a_line_per_run_with_every_point():
     history = [Progress(i, 2.0 / i, 0.5, 0.9 - 1 / i, i / 10) for i in (10, 20, 100)]
-    svg = line_chart([("run 1", history), ("run 2", history[:2]), ("run 3", [])], "loss", "Loss")
+    svg = line_chart([(1, history), (2, history[:2]), (3, [])], "loss", "Loss")
     lines = re.findall(r'<polyline[^>]*data-run="([^"]+)"[^>]*points="([^"]+)"', svg)
     assert [(name, len(points.split())) for name, points in lines] == [("run 1", 3), ("run 2", 2)]
     first = [tuple(map(float, p.split(","))) for p in lines[0][1].split()]
@@ -49,4 +49,4 @@ def test_chart_draws_a_line_per_run_with_every_point():
 
 def test_chart_survives_a_nan_loss():
     history = [Progress(10, 1.0, 0.5, 0.5, 1.0), Progress(20, math.nan, 0.5, 0.5, 2.0)]
-    assert "nan" not in line_chart([("run 1", history)], "loss", "Loss").lower()
+    assert "nan" not in line_chart([(1, history)], "loss", "Loss").lower()

@@ -1,0 +1,58 @@
+"""Reading a digit: a model made ready to read and explain, and its answer for one drawing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+
+from digitpad.explain import saliency
+from digitpad.model import make_frozen_predictor
+from digitpad.preprocess import CANVAS_MIN_EXTENT, preprocess
+from digitpad.strokes import pad_strokes, render_to_read
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A model's answer for one image, and the 28x28 digit it looked at."""
+
+    probabilities: np.ndarray  # (10,) summing to 1
+    digit: np.ndarray  # (28, 28) float32, ink 1.0
+
+    @property
+    def best(self) -> int:
+        return int(self.probabilities.argmax())
+
+    @property
+    def runner_up(self) -> int:
+        return int(np.argsort(self.probabilities)[-2])
+
+
+@dataclass
+class Reader:
+    """A model made ready to read and explain digits: forward pass and saliency traced once."""
+
+    name: str
+    model: keras.Model
+    predict: Callable[[np.ndarray], np.ndarray] = field(init=False)
+    explain: Callable[[np.ndarray], np.ndarray] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.predict = make_frozen_predictor(self.model)
+        self.explain = saliency(self.model)
+
+
+def read_digit(image: Any, predict: Callable[[np.ndarray], np.ndarray],
+               min_extent: float | None = None) -> Reading:
+    """Preprocess any input and run the model on it; NoInk or BadImage when there is no digit."""
+    digit = preprocess(image, min_extent)
+    return Reading(predict(digit[None])[0], digit)
+
+
+def read_drawing(strokes: Any, predict: Callable[[np.ndarray], np.ndarray]) -> Reading:
+    """Read the drawing pad's strokes as the offline evaluator does; one tap is no digit.
+    BadStrokes when the value is not strokes."""
+    return read_digit(render_to_read(pad_strokes(strokes)), predict, CANVAS_MIN_EXTENT)

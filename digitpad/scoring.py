@@ -1,0 +1,112 @@
+"""Scoring a model on labelled sets: MNIST test digits, and pen-drawn digits drawn as the pad."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from digitpad.data import Mnist
+from digitpad.preprocess import NoInk, preprocess
+from digitpad.strokes import fit_to_canvas, load_strokes, render_to_read
+
+Predict = Callable[[np.ndarray], np.ndarray]
+BATCH = 1000  # images per forward pass when scoring a whole set
+DRAWINGS_PER_DIGIT = 100  # pen-drawn digits scored after each run: 1,000 digits, a second or so
+
+
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """10x10 counts: row is the true digit, column the predicted one."""
+    matrix = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(matrix, (labels, predicted), 1)
+    return matrix
+
+
+def grouped_accuracy(groups: np.ndarray, correct: np.ndarray) -> dict[int, tuple[float, int]]:
+    """Accuracy and count for each distinct value of groups."""
+    return {int(g): (float(correct[groups == g].mean()), int((groups == g).sum()))
+            for g in np.unique(groups)}
+
+
+def stroke_digits(records: Iterable[dict]) -> np.ndarray:
+    """Each record's strokes drawn on the app's canvas and preprocessed; blank where no ink."""
+    images = []
+    for record in records:
+        try:
+            images.append(preprocess(render_to_read(fit_to_canvas(record["strokes"]))))
+        except NoInk:
+            images.append(np.zeros((28, 28), np.float32))
+    return np.stack(images)
+
+
+def predict_all(predict: Predict, images: np.ndarray) -> np.ndarray:
+    """Probabilities for a whole set, in batches that keep memory flat."""
+    return np.concatenate([predict(images[i:i + BATCH]) for i in range(0, len(images), BATCH)])
+
+
+def predict_labels(predict: Predict, images: np.ndarray) -> np.ndarray:
+    """Most probable digit for each image."""
+    return predict_all(predict, images).argmax(axis=1)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """How a model reads a labelled set: probabilities, accuracy and confusion matrix."""
+
+    probabilities: np.ndarray
+    accuracy: float
+    confusion: np.ndarray
+
+    @classmethod
+    def of(cls, predict: Predict, images: np.ndarray, labels: np.ndarray) -> Scores:
+        probabilities = predict_all(predict, images)
+        predicted = probabilities.argmax(axis=1)
+        return cls(probabilities, float(np.mean(predicted == labels)),
+                   confusion_matrix(labels.astype(np.int64), predicted))
+
+
+@dataclass
+class Drawings:
+    """Real pen-drawn digits, drawn and preprocessed once, to score every run on."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    source: str
+
+    @classmethod
+    def load(cls, path: str | Path, per_digit: int = DRAWINGS_PER_DIGIT) -> Drawings:
+        """The first per_digit drawings of each digit in a strokes file."""
+        records = load_strokes(path)
+        chosen = [r for d in range(10) for r in [r for r in records if r["label"] == d][:per_digit]]
+        return cls(stroke_digits(chosen), np.array([r["label"] for r in chosen]), Path(path).name)
+
+
+class DrawingsLoader:
+    """Real drawings drawn and preprocessed in a background thread, so the app starts at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.drawings: Drawings | None = None
+        self.ready = threading.Event()  # set once loaded, or once loading is over for good
+        if path.is_file():
+            threading.Thread(target=self._load, args=(path,), daemon=True).start()
+        else:
+            self.ready.set()
+
+    def _load(self, path: Path) -> None:
+        try:
+            self.drawings = Drawings.load(path)
+        finally:
+            self.ready.set()
+
+
+def mnist_scores(predict: Predict, data: Mnist) -> Scores:
+    """A model on all 10,000 MNIST test digits."""
+    return Scores.of(predict, data.x_test.astype(np.float32) / 255.0, data.y_test)
+
+
+def drawing_scores(predict: Predict, drawings: Drawings | None) -> Scores | None:
+    """A model on the real drawings, if they are loaded."""
+    return None if drawings is None else Scores.of(predict, drawings.images, drawings.labels)

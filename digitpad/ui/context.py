@@ -1,0 +1,51 @@
+"""What the tabs share: the shipped reader, MNIST, the real drawings and the open sessions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from digitpad.data import Mnist
+from digitpad.reading import Reader
+from digitpad.scoring import DrawingsLoader, Scores, drawing_scores, mnist_scores
+from digitpad.sessions import Lab
+
+DRAWINGS_WAIT = 60  # seconds Look inside waits for the real drawings still loading at start
+SESSION_SECONDS = 2 * 3600  # a session's trained models are freed this long after its last run
+
+
+@dataclass
+class Shared:
+    """One per server; each browser session's own state is its Lab."""
+
+    shipped: Reader
+    data: Mnist | None
+    data_problem: str | None  # a plain sentence for the page when training is off
+    drawings: DrawingsLoader
+    labs: dict[str, Lab] = field(default_factory=dict)  # by session, freed when a tab closes
+    shipped_scores: dict[str, Scores | None] = field(default_factory=dict)  # filled on demand
+
+    def reader(self, lab: Lab) -> Reader:
+        """The model this session draws with: one of its runs, or the shipped one."""
+        return lab.active.reader if lab.active else self.shipped
+
+    def scores(self, lab: Lab) -> tuple[Scores | None, Scores | None]:
+        """MNIST test and real-drawing scores of the model in use; the shipped one's once."""
+        if lab.active:
+            return lab.active.test, lab.active.drawings
+        if "test" not in self.shipped_scores and self.data is not None:
+            self.shipped_scores["test"] = mnist_scores(self.shipped.predict, self.data)
+        if self.shipped_scores.get("drawings") is None:
+            self.drawings.ready.wait(DRAWINGS_WAIT)
+            self.shipped_scores["drawings"] = drawing_scores(self.shipped.predict,
+                                                             self.drawings.drawings)
+        return self.shipped_scores.get("test"), self.shipped_scores["drawings"]
+
+    def open_lab(self, session: str, lab: Lab) -> Lab:
+        """Remember the session's Lab, so closing its tab frees its models at once."""
+        self.labs[session] = lab
+        return lab
+
+    def close_lab(self, session: str) -> None:
+        lab = self.labs.pop(session, None)
+        if lab is not None:
+            lab.close()

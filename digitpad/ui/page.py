@@ -1,0 +1,95 @@
+"""The whole page: the three tabs, the links between them, and the /predict and /train APIs."""
+
+from __future__ import annotations
+
+import gradio as gr
+from gradio import FileData
+
+from digitpad.preprocess import BadImage, NoInk
+from digitpad.reading import read_digit
+from digitpad.render import active_model_html
+from digitpad.sessions import Lab, app_config, score_run
+from digitpad.training import ConfigError, Diverged, train
+from digitpad.ui.context import SESSION_SECONDS, Shared
+from digitpad.ui.draw import DrawTab
+from digitpad.ui.inside import InsideTab
+from digitpad.ui.train import TrainTab
+
+
+def build(shared: Shared) -> gr.Blocks:
+    """Draw (pad, answer, what the network sees), Train (sliders, curves) and Look inside."""
+    with gr.Blocks(title="digitpad") as demo:
+        state = gr.State(lambda: Lab(), time_to_live=SESSION_SECONDS, delete_callback=Lab.close)
+        gr.Markdown("# digitpad\nDraw a digit and watch a neural network read it.")
+        draw = DrawTab(shared, state)
+        training = TrainTab(shared, state)
+        inside = InsideTab(shared)
+        link_tabs(draw, training, inside, state)
+
+        def open_session(lab: Lab, request: gr.Request) -> Lab:
+            return shared.open_lab(request.session_hash, lab)  # every later event gets this Lab
+
+        def close_session(request: gr.Request) -> None:
+            shared.close_lab(request.session_hash)
+
+        demo.load(open_session, state, state, api_visibility="private")
+        demo.unload(close_session)
+        if shared.data is not None:
+            demo.load(inside.sample, None, inside.samples, api_visibility="private")
+        add_api(shared)
+    return demo
+
+
+def link_tabs(draw: DrawTab, training: TrainTab, inside: InsideTab, state: gr.State) -> None:
+    """Use for drawing and Back switch the session's model and re-read the pad with it;
+    opening Look inside reads the pad's drawing."""
+
+    def use_run(lab: Lab, number: int | None) -> dict:
+        lab.active = lab.find(number)
+        summary = lab.active.summary() if lab.active else None
+        return {draw.active: active_model_html(lab.active.name if lab.active else None, summary),
+                draw.back: gr.Button(visible=lab.active is not None), state: lab}
+
+    def use_shipped(lab: Lab) -> dict:
+        lab.active = None
+        return {draw.active: active_model_html(None), draw.back: gr.Button(visible=False),
+                state: lab}
+
+    switched = [draw.active, draw.back, state]
+    training.use.click(use_run, [state, training.chosen], switched,
+                       api_visibility="private").then(
+        draw.read_pad, [draw.pad, state], [draw.result, draw.seen], api_visibility="private")
+    draw.back.click(use_shipped, state, switched, api_visibility="private").then(
+        draw.read_pad, [draw.pad, state], [draw.result, draw.seen], api_visibility="private")
+    inside.tab.select(inside.look, [draw.pad, state], inside.outputs, api_visibility="private")
+
+
+def add_api(shared: Shared) -> None:
+    """The two API endpoints, for programs rather than the page."""
+
+    def predict(image: FileData) -> dict[str, float]:
+        """Ten probabilities, "0" to "9", for one image file of a handwritten digit."""
+        if not image:
+            raise gr.Error("No image: send an image file of one handwritten digit.")
+        try:
+            reading = read_digit(image["path"], shared.shipped.predict)
+        except (NoInk, BadImage) as e:
+            raise gr.Error(str(e)) from e
+        return {str(d): round(float(p), 6) for d, p in enumerate(reading.probabilities)}
+
+    def train_model(learning_rate: float, dropout: float, iterations: int, batch_size: int,
+                    network: str, augment: bool, seed: int) -> dict:
+        """Train a fresh network on MNIST with these settings; its scores and time as JSON."""
+        if shared.data is None:
+            raise gr.Error(shared.data_problem)
+        try:
+            config = app_config(learning_rate, dropout, iterations, batch_size, network,
+                                augment, seed)
+            result = train(config, shared.data)
+        except (ConfigError, Diverged) as e:
+            raise gr.Error(str(e)) from e
+        summary = score_run(0, result, shared.data, shared.drawings.drawings).summary()
+        return {key: value for key, value in summary.items() if key != "run"}
+
+    gr.api(predict, api_name="predict")
+    gr.api(train_model, api_name="train", concurrency_limit=1, concurrency_id="train")

@@ -1,0 +1,229 @@
+"""The Train tab: sliders, live curves, the runs of this session, and where the last run fails."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+import gradio as gr
+import numpy as np
+
+from digitpad.model import SEED_HIDDEN
+from digitpad.render import (
+    CAPTIONS,
+    confusion_html,
+    line_chart,
+    message_html,
+    progress_html,
+    run_report_html,
+    runs_table,
+    worst_mistakes,
+)
+from digitpad.sessions import (
+    BATCH_SIZE,
+    DEFAULT_NETWORK,
+    DROPOUT,
+    ITERATIONS,
+    NETWORKS,
+    Job,
+    Lab,
+    Run,
+    app_config,
+    score_run,
+)
+from digitpad.training import ConfigError, Diverged, Progress, TrainConfig
+from digitpad.ui.context import Shared
+
+POLL_SECONDS = 0.25  # how often the tab looks at a running job
+DEFAULTS = TrainConfig()
+DEFAULT_RATE = float(np.log10(DEFAULTS.learning_rate))
+Curves = list[tuple[int, list[Progress]]]  # (run number, its reports) per line on a chart
+log = logging.getLogger(__name__)
+
+
+class TrainTab:
+    """Sliders and buttons on the left; progress, curves, runs and their failures on the right."""
+
+    def __init__(self, shared: Shared, state: gr.State) -> None:
+        self.shared, self.state = shared, state
+        with gr.Tab("Train", elem_id="train-tab"):
+            gr.Markdown("Retrain the network on MNIST's 55,000 training digits and watch it "
+                        "learn. Then press *Use for drawing* and try it on the Draw tab.")
+            if shared.data_problem:
+                gr.HTML(message_html(shared.data_problem, "problem"), elem_id="no-data")
+            with gr.Row():
+                with gr.Column(scale=1, min_width=300):
+                    self.build_controls(can_train=shared.data is not None)
+                with gr.Column(scale=2):
+                    self.build_results()
+        self.wire()
+
+    def build_controls(self, can_train: bool) -> None:
+        self.rate = gr.Slider(-5, 0, value=DEFAULT_RATE, step=0.1,
+                              label="Learning rate, as a power of ten",
+                              info="-4 is 0.0001 (the original tutorial's); -1 is 0.1",
+                              elem_id="rate")
+        self.dropout = gr.Slider(*DROPOUT, value=DEFAULTS.dropout, step=0.05, label="Dropout",
+                                 elem_id="dropout")
+        self.iterations = gr.Slider(*ITERATIONS, value=DEFAULTS.iterations, step=100,
+                                    label="Iterations", elem_id="iterations")
+        self.batch_size = gr.Slider(*BATCH_SIZE, value=DEFAULTS.batch_size, step=16,
+                                    label="Batch size", elem_id="batch")
+        self.network = gr.Radio(list(NETWORKS), value=DEFAULT_NETWORK, label="Network",
+                                elem_id="network")
+        self.augment = gr.Checkbox(DEFAULTS.augment, elem_id="augment",
+                                   label="Augment: distort digits, flag ones and curl nines, "
+                                         "as people draw them")
+        self.seed = gr.Number(DEFAULTS.seed, precision=0, minimum=0, label="Random seed",
+                              elem_id="seed")
+        with gr.Row():
+            self.start = gr.Button("Train", variant="primary", elem_id="train",
+                                   interactive=can_train)
+            self.stop = gr.Button("Stop", variant="stop", elem_id="stop")
+            self.reset = gr.Button("Reset", elem_id="reset")
+        gr.Markdown("Classic comparisons, one click each:")
+        with gr.Row():
+            self.dropout_pair = gr.Button("Dropout 0.5 vs none", size="sm",
+                                          elem_id="homework-dropout", interactive=can_train)
+            self.network_pair = gr.Button("Softmax regression vs MLP", size="sm",
+                                          elem_id="homework-network", interactive=can_train)
+
+    def build_results(self) -> None:
+        self.progress = gr.HTML(progress_html(0, DEFAULTS.iterations, 0.0,
+                                              "press Train to start"), elem_id="progress")
+        self.status = gr.HTML(elem_id="status")
+        with gr.Row():
+            self.loss_plot = gr.HTML(line_chart([], "loss", "Minibatch loss"),
+                                     elem_id="loss-plot")
+            self.accuracy_plot = gr.HTML(line_chart([], "val_accuracy", "Validation accuracy"),
+                                         elem_id="accuracy-plot")
+        with gr.Row():
+            self.chosen = gr.Dropdown([], label="Run", scale=1, elem_id="chosen")
+            self.use = gr.Button("Use for drawing", interactive=False, scale=0, elem_id="use")
+            self.download = gr.DownloadButton("Download .keras", interactive=False, scale=0,
+                                              elem_id="download")
+        self.compare = gr.CheckboxGroup([], label="Runs on the curves", elem_id="compare")
+        self.runs = gr.Dataframe(runs_table([]), label="Your runs", interactive=False,
+                                 elem_id="runs")
+        with gr.Accordion("Where the last run fails", open=False):
+            gr.Markdown(CAPTIONS["confusion"])
+            self.run_confusion = gr.HTML(elem_id="run-confusion")
+            gr.Markdown(CAPTIONS["mistakes"])
+            self.run_mistakes = gr.Gallery(show_label=False, columns=6, height="auto",
+                                           elem_id="run-mistakes")
+
+    def plots(self, curves: Curves) -> dict:
+        return {self.loss_plot: line_chart(curves, "loss", "Minibatch loss"),
+                self.accuracy_plot: line_chart(curves, "val_accuracy", "Validation accuracy")}
+
+    def running(self, job: Job, number: int, others: Curves) -> dict:
+        done = job.progress[-1] if job.progress else None
+        return {self.progress: progress_html(done.iteration if done else 0,
+                                             job.config.iterations,
+                                             done.seconds if done else 0.0,
+                                             "training" if done else "starting"),
+                **self.plots([*others, (number, list(job.progress))])}
+
+    def finished(self, run: Run, lab: Lab, shown: list[int]) -> dict:
+        choices = [(r.name, r.number) for r in lab.runs]
+        result, data = run.result, self.shared.data
+        return {**self.plots(shown_curves(lab, shown)),
+                self.progress: progress_html(result.iterations_done, result.config.iterations,
+                                             result.train_seconds,
+                                             "stopped" if result.stopped_early else "done"),
+                self.status: run_report_html(run.summary()),
+                self.runs: runs_table([r.summary() for r in lab.runs]),
+                self.compare: gr.CheckboxGroup(choices=choices, value=shown),
+                self.chosen: gr.Dropdown(choices=choices, value=run.number),
+                self.use: gr.Button(interactive=True),
+                self.download: gr.DownloadButton(value=lab.download(run), interactive=True),
+                self.run_confusion: confusion_html(run.test.confusion),
+                self.run_mistakes: worst_mistakes(data.x_test, data.y_test,
+                                                  run.test.probabilities, 12),
+                self.state: lab}
+
+    def failed(self, error: Exception) -> dict:
+        if isinstance(error, Diverged | ConfigError):
+            return {self.status: message_html(str(error), "problem")}
+        log.error("training failed", exc_info=error)
+        return {self.status: message_html("The training failed on the server. Try again, or "
+                                          "try other settings.", "error")}
+
+    def watch(self, configs: list[TrainConfig], lab: Lab, shown: list[int]) -> Iterator[dict]:
+        """Run configs one after another in this session, streaming progress and curves."""
+        for config in configs:
+            job = lab.job = Job(config, self.shared.data).start()
+            number, others = lab.next_number(), shown_curves(lab, shown)
+            while not job.wait(POLL_SECONDS):
+                yield self.running(job, number, others)
+            lab.job = None
+            if job.error is not None:
+                yield self.failed(job.error)
+                return
+            yield {self.status: message_html("Testing on 10,000 MNIST digits…")}
+            run = lab.add(score_run(number, job.result, self.shared.data,
+                                    self.shared.drawings.drawings))
+            shown = [*shown, run.number]
+            yield self.finished(run, lab, shown)
+
+    def trains(self, plan: Callable[[TrainConfig], list[TrainConfig]]) -> Callable:
+        """An event handler training plan(the sliders' settings), one run after another."""
+        def on_click(lab: Lab, shown: list[int], rate_exponent: float, dropout: float,
+                     iterations: int, batch_size: int, network: str, augment: bool, seed: int,
+                     request: gr.Request) -> Iterator[dict]:
+            self.shared.open_lab(request.session_hash, lab)  # the Lab that will own these runs
+            try:
+                config = app_config(10.0 ** rate_exponent, dropout, iterations, batch_size,
+                                    network, augment, seed)
+            except ConfigError as e:
+                yield {self.status: message_html(str(e), "problem")}
+                return
+            yield from self.watch(plan(config), lab, shown)
+        return on_click
+
+    def reset_controls(self) -> dict:
+        return {self.rate: DEFAULT_RATE, self.dropout: DEFAULTS.dropout,
+                self.iterations: DEFAULTS.iterations, self.batch_size: DEFAULTS.batch_size,
+                self.network: DEFAULT_NETWORK, self.augment: DEFAULTS.augment,
+                self.seed: DEFAULTS.seed}
+
+    def choose(self, lab: Lab, number: int | None) -> gr.DownloadButton:
+        run = lab.find(number)
+        return gr.DownloadButton(value=lab.download(run) if run else None,
+                                 interactive=run is not None)
+
+    def wire(self) -> None:
+        controls = [self.rate, self.dropout, self.iterations, self.batch_size, self.network,
+                    self.augment, self.seed]
+        live = [self.progress, self.status, self.loss_plot, self.accuracy_plot, self.runs,
+                self.compare, self.chosen, self.use, self.download, self.run_confusion,
+                self.run_mistakes, self.state]
+        training = dict(concurrency_limit=1, concurrency_id="train",
+                        show_progress_on=self.progress, api_visibility="private")
+        inputs = [self.state, self.compare, *controls]
+        self.start.click(self.trains(lambda c: [c]), inputs, live, **training)
+        self.dropout_pair.click(self.trains(lambda c: [replace(c, dropout=0.5),
+                                                       replace(c, dropout=0.0)]),
+                                inputs, live, **training)
+        self.network_pair.click(self.trains(lambda c: [replace(c, hidden=()),
+                                                       replace(c, hidden=SEED_HIDDEN)]),
+                                inputs, live, **training)
+        self.stop.click(stop_job, self.state, None, queue=False, api_visibility="private")
+        self.reset.click(self.reset_controls, None, controls, queue=False,
+                         api_visibility="private")
+        self.compare.input(lambda lab, shown: self.plots(shown_curves(lab, shown)),
+                           [self.state, self.compare], [self.loss_plot, self.accuracy_plot],
+                           api_visibility="private")
+        self.chosen.input(self.choose, [self.state, self.chosen], self.download,
+                          api_visibility="private")
+
+
+def shown_curves(lab: Lab, shown: list[int]) -> Curves:
+    """The finished runs a person ticked to lay side by side."""
+    return [(r.number, r.result.history) for r in lab.runs if r.number in shown]
+
+
+def stop_job(lab: Lab) -> None:
+    if lab.job is not None:
+        lab.job.stop.set()
