@@ -17,7 +17,7 @@ from digitpad.model import load_model, make_predictor, save_model
 from digitpad.training import TrainConfig, train
 
 REPO = Path(__file__).resolve().parent.parent
-PENDIGITS = REPO.parent / "shared" / "pendigits" / "pendigits-dev.json.gz"
+PENDIGITS = REPO / "data" / "pendigits-dev.json.gz"
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
