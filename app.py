@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from digitpad.data import MnistError, load_mnist
+from digitpad.data import SHIPPED_DRAWINGS, MnistError, load_mnist
 from digitpad.model import SHIPPED_MODEL, ModelError, load_model
 from digitpad.reading import Reader
 from digitpad.scoring import DrawingsLoader
@@ -22,7 +22,6 @@ from digitpad.ui import ASSETS
 from digitpad.ui.context import Shared
 from digitpad.ui.page import build
 
-DRAWINGS = Path(__file__).resolve().parent.parent / "shared" / "pendigits" / "pendigits-dev.json.gz"
 MAX_UPLOAD = "10mb"
 TRAINING_OFF = "Training is off on this server: its MNIST files are missing or damaged."
 
@@ -38,7 +37,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--share", action="store_true", help="also open a public share link")
     parser.add_argument("--data-dir", help="folder with the four MNIST IDX files (else "
                                            "$MNIST_DIR, else the shipped data/mnist)")
-    parser.add_argument("--drawings", default=str(DRAWINGS),
+    parser.add_argument("--drawings", default=str(SHIPPED_DRAWINGS),
                         help="pen-drawn digits (JSON) each run is also scored on, if present")
     return parser.parse_args(argv)
 

@@ -1,13 +1,12 @@
 """Train the digit MLP on MNIST from the command line (the Train tab runs the same code).
 
     python train.py                      # seed 000's run: 1000 iterations of 128, Adam 1e-4
-    python train.py --out model/digitpad.keras --strokes ../shared/pendigits/pendigits-dev.json.gz
+    python train.py --out model/digitpad.keras --strokes data/pendigits-dev.json.gz
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import platform
 import sys
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from digitpad.data import FILES, Mnist, MnistError, load_mnist
+from digitpad.data import FILES, Mnist, MnistError, load_mnist, sha256
 from digitpad.model import card_path, export_saved_model, make_predictor, save_model, write_card
 from digitpad.scoring import predict_labels, stroke_digits
 from digitpad.strokes import load_strokes
@@ -40,7 +39,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--pen-styles", action="store_true",
                    help="flag some ones and curl some nines' tails, as many people draw")
     p.add_argument("--data-dir", help="folder with the four MNIST IDX files (else $MNIST_DIR, "
-                                      "the Keras cache, or a download)")
+                                      "else the shipped data/mnist)")
     p.add_argument("--out", help="save the model here (.keras) with a model card beside it")
     p.add_argument("--export", help="also export a TensorFlow SavedModel to this folder")
     p.add_argument("--strokes", help="pen-drawn digits (JSON) to measure accuracy on drawings")
@@ -49,14 +48,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def data_checksums(data: Mnist) -> dict[str, str]:
-    """md5 of each MNIST file read, so a card says exactly which data made the model."""
+    """sha256 of each MNIST file read (as data/SHA256SUMS lists the shipped ones), so a card says
+    exactly which data made the model."""
     folder = Path(data.source)
-    if not folder.is_dir():
-        return {"source": data.source}
     sums = {}
     for stem in FILES.values():
         path = next(p for p in (folder / (stem + ".gz"), folder / stem) if p.exists())
-        sums[path.name] = hashlib.md5(path.read_bytes()).hexdigest()
+        sums[path.name] = sha256(path)
     return sums
 
 

@@ -1,8 +1,9 @@
-"""MNIST from local IDX files, the Keras cache, or a Keras download, checked as it is read."""
+"""MNIST from the IDX files shipped in data/ or from a folder given, checked as it is read."""
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +19,15 @@ FILES = {
     "test_images": "t10k-images-idx3-ubyte",
     "test_labels": "t10k-labels-idx1-ubyte",
 }
-KERAS_CACHE = Path.home() / ".keras" / "datasets" / "mnist.npz"
+DATA = Path(__file__).resolve().parent.parent / "data"
+SHIPPED_MNIST = DATA / "mnist"
+SHIPPED_DRAWINGS = DATA / "pendigits-dev.json.gz"
+SHA256SUMS = DATA / "SHA256SUMS"
+RESTORE = "Restore it with: git checkout -- data/"
 
 
 class MnistError(RuntimeError):
-    """MNIST could not be found or a file is not valid MNIST."""
+    """MNIST could not be found, a file is not valid MNIST, or a shipped data file is damaged."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,8 +43,36 @@ class Mnist:
     source: str
 
 
+def sha256(path: Path) -> str:
+    """The file's SHA-256 in hex, as `sha256sum` prints it."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def check_shipped(path: str | os.PathLike, sums: Path | None = None) -> None:
+    """Refuse a file listed in sums (default data/SHA256SUMS, `sha256sum` format) whose bytes
+    differ from its listed hash; a file not listed there is not a shipped one and passes."""
+    sums = sums or SHA256SUMS
+    path = Path(path)
+    try:
+        name = path.resolve().relative_to(sums.parent.resolve()).as_posix()
+    except ValueError:
+        return
+    try:
+        lines = [line.split(maxsplit=1) for line in sums.read_text().splitlines() if line.strip()]
+        listed = {listed_name.lstrip("*"): digest for digest, listed_name in lines}
+        if name in listed and sha256(path) != listed[name]:
+            raise MnistError(f"The data file {path.name} is damaged: its bytes differ from the "
+                             f"shipped copy. {RESTORE}")
+    except OSError as e:
+        raise MnistError(f"The data file {path.name} or its checksum list SHA256SUMS cannot be "
+                         f"read. {RESTORE}") from e
+
+
 def read_idx(path: Path, magic: int) -> np.ndarray:
-    """Read one IDX file (gzipped or not), refusing wrong magic numbers and truncated data."""
+    """Read one IDX file (gzipped or not), refusing damaged shipped copies, wrong magic numbers
+    and truncated data."""
+    check_shipped(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
@@ -87,28 +120,11 @@ def read_idx_pair(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_raw(data_dir: str | os.PathLike | None = None) -> tuple[tuple, tuple, str]:
-    """(train, test) arrays from data_dir, else $MNIST_DIR, else the Keras cache, else online."""
-    folder = data_dir or os.environ.get("MNIST_DIR")
-    if folder:
-        folder = Path(folder)
-        if not folder.is_dir():
-            raise MnistError(f"MNIST folder {folder} does not exist")
-        return read_idx_pair(folder, "train"), read_idx_pair(folder, "test"), str(folder)
-    if KERAS_CACHE.is_file():
-        with np.load(KERAS_CACHE) as f:
-            return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"]), str(KERAS_CACHE)
-    try:
-        import keras
-
-        train, test = keras.datasets.mnist.load_data()
-    except Exception as e:
-        raise MnistError(
-            "MNIST not found and could not be downloaded "
-            f"({type(e).__name__}). Put the four IDX files (train-images-idx3-ubyte.gz, "
-            "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) "
-            "in a folder and pass --data-dir FOLDER or set MNIST_DIR=FOLDER."
-        ) from e
-    return train, test, str(KERAS_CACHE)
+    """(train, test) arrays and their folder: data_dir, else $MNIST_DIR, else the shipped MNIST."""
+    folder = Path(data_dir or os.environ.get("MNIST_DIR") or SHIPPED_MNIST)
+    if not folder.is_dir():
+        raise MnistError(f"MNIST folder {folder} does not exist")
+    return read_idx_pair(folder, "train"), read_idx_pair(folder, "test"), str(folder)
 
 
 def load_mnist(data_dir: str | os.PathLike | None = None) -> Mnist:

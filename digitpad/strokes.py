@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
+from digitpad.data import check_shipped
+
 CANVAS_SIZE = 400  # the drawing pad's canvas, in canvas pixels (square)
 BRUSH_WIDTH = 28  # the pad's brush diameter, in canvas pixels
 DIGIT_HEIGHT = 0.6  # a typical digit is drawn this tall, as a share of the canvas
@@ -27,8 +29,10 @@ class BadStrokes(ValueError):
 
 
 def load_strokes(path: str | Path) -> list[dict]:
-    """A JSON (or .json.gz) list of {"label", "strokes", ...} records."""
+    """A JSON (or .json.gz) list of {"label", "strokes", ...} records; the shipped set's hash is
+    checked first (MnistError if it is damaged)."""
     path = Path(path)
+    check_shipped(path)
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt") as f:
         return json.load(f)

@@ -31,7 +31,7 @@ from app_fixtures import (  # noqa: E402
 
 from digitpad.strokes import fit_to_canvas, load_strokes  # noqa: E402
 
-PENDIGITS = REPO.parent / "shared" / "pendigits" / "pendigits-dev.json.gz"
+PENDIGITS = REPO / "data" / "pendigits-dev.json.gz"
 DIGIT = 3
 TRAIN_ITERATIONS = 300
 TRAIN_TIMEOUT = 600  # seconds for the short run to train and be scored on a busy machine

@@ -1,12 +1,28 @@
-"""The MNIST loader on the real IDX files, and on damaged copies of them."""
+"""The MNIST loader on the real IDX files, and on damaged copies of them; the shipped data
+and its checksums."""
 
 import gzip
 import re
+import shutil
 
 import numpy as np
 import pytest
 
-from digitpad.data import FILES, IMAGES_MAGIC, LABELS_MAGIC, MnistError, load_mnist, read_idx
+import digitpad.data
+from digitpad.data import (
+    DATA,
+    FILES,
+    IMAGES_MAGIC,
+    LABELS_MAGIC,
+    SHA256SUMS,
+    SHIPPED_DRAWINGS,
+    SHIPPED_MNIST,
+    MnistError,
+    check_shipped,
+    load_mnist,
+    read_idx,
+)
+from digitpad.strokes import load_strokes
 
 TRAIN_COUNT = 5100  # small copies: 100 training digits and the 5,000 validation digits
 TEST_COUNT = 100
@@ -96,6 +112,73 @@ def test_mnist_dir_environment_variable(mnist_dir, tmp_path, monkeypatch):
     data = load_mnist()
     assert data.source == str(tmp_path / "mnist")
     assert len(data.x_test) == TEST_COUNT
+
+
+def test_data_dir_comes_before_the_environment(mnist_dir, tmp_path, monkeypatch):
+    small_copy(mnist_dir, tmp_path / "given")
+    monkeypatch.setenv("MNIST_DIR", str(tmp_path / "no-such-folder"))
+    assert load_mnist(tmp_path / "given").source == str(tmp_path / "given")
+
+
+def test_shipped_mnist_without_environment(mnist, monkeypatch):
+    monkeypatch.delenv("MNIST_DIR", raising=False)
+    data = load_mnist()
+    assert data.source == str(SHIPPED_MNIST)
+    np.testing.assert_array_equal(data.x_test, mnist.x_test)
+    np.testing.assert_array_equal(data.y_train, mnist.y_train)
+
+
+def test_shipped_files_match_their_checksums():
+    listed = [line.split()[1] for line in SHA256SUMS.read_text().splitlines()]
+    assert sorted(listed) == sorted([f"mnist/{stem}.gz" for stem in FILES.values()]
+                                    + [SHIPPED_DRAWINGS.name])
+    for name in listed:
+        check_shipped(DATA / name)  # raises if the file differs from its listed hash
+
+
+@pytest.fixture
+def data_copy(tmp_path):
+    """A copy of the shipped data folder, with its SHA256SUMS."""
+    return shutil.copytree(DATA, tmp_path / "data")
+
+
+def flip_byte(path):
+    """Invert one byte in the middle of the file."""
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    path.write_bytes(bytes(raw))
+
+
+@pytest.mark.parametrize("name", ["mnist/t10k-labels-idx1-ubyte.gz", "pendigits-dev.json.gz"])
+def test_damaged_copy_is_caught(data_copy, name):
+    for listed in ("mnist/t10k-labels-idx1-ubyte.gz", "pendigits-dev.json.gz"):
+        check_shipped(data_copy / listed, data_copy / "SHA256SUMS")
+    flip_byte(data_copy / name)
+    with pytest.raises(MnistError) as info:
+        check_shipped(data_copy / name, data_copy / "SHA256SUMS")
+    message = str(info.value)
+    assert f"{name.split('/')[-1]} is damaged" in message
+    assert "git checkout -- data/" in message
+    assert str(data_copy) not in message
+
+
+def test_missing_checksum_list(data_copy):
+    (data_copy / "SHA256SUMS").unlink()
+    with pytest.raises(MnistError, match="SHA256SUMS cannot be read.*git checkout -- data/"):
+        check_shipped(data_copy / "pendigits-dev.json.gz", data_copy / "SHA256SUMS")
+
+
+def test_loaders_check_the_shipped_files(data_copy, monkeypatch):
+    monkeypatch.setattr(digitpad.data, "SHA256SUMS", data_copy / "SHA256SUMS")
+    labels = data_copy / "mnist" / "train-labels-idx1-ubyte.gz"
+    raw = bytearray(gzip.decompress(labels.read_bytes()))
+    raw[-1] = (raw[-1] + 1) % 10  # a wrong label: still valid MNIST, only the hash can tell
+    labels.write_bytes(gzip.compress(bytes(raw)))
+    with pytest.raises(MnistError, match="train-labels-idx1-ubyte.gz is damaged"):
+        load_mnist(data_copy / "mnist")
+    flip_byte(data_copy / "pendigits-dev.json.gz")
+    with pytest.raises(MnistError, match="pendigits-dev.json.gz is damaged"):
+        load_strokes(data_copy / "pendigits-dev.json.gz")
 
 
 def test_truncated_image_data(mnist_dir, tmp_path):

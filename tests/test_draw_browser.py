@@ -36,7 +36,7 @@ from digitpad.strokes import fit_to_canvas, load_strokes, render
 
 pytestmark = pytest.mark.browser
 
-PENDIGITS = REPO.parent / "shared" / "pendigits" / "pendigits-dev.json.gz"
+PENDIGITS = REPO / "data" / "pendigits-dev.json.gz"
 PER_DIGIT = 3  # the first three records of each digit in the file
 MIN_CORRECT = 28
 

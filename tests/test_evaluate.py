@@ -17,7 +17,7 @@ from digitpad.scoring import confusion_matrix, grouped_accuracy, predict_labels,
 from digitpad.training import TrainConfig, train
 
 REPO = Path(__file__).resolve().parent.parent
-PENDIGITS = REPO.parent / "shared" / "pendigits" / "pendigits-dev.json.gz"
+PENDIGITS = REPO / "data" / "pendigits-dev.json.gz"
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
@@ -109,8 +109,8 @@ def test_train_script(mnist, mnist_dir, tmp_path):
     assert card["iterations_done"] == 100
     assert card["hidden"] == [512, 256, 128]
     assert card["stopped_early"] is False
-    for name, md5 in card["data"].items():
-        assert hashlib.md5((mnist_dir / name).read_bytes()).hexdigest() == md5
+    for name, digest in card["data"].items():
+        assert hashlib.sha256((mnist_dir / name).read_bytes()).hexdigest() == digest
     assert len(card["data"]) == 4
     predicted = predict_labels(make_predictor(load_model(out)),
                                mnist.x_test.astype(np.float32) / 255.0)

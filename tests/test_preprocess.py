@@ -11,7 +11,7 @@ from PIL import Image
 from digitpad.preprocess import BadImage, NoInk, blob_roots, preprocess, remove_specks
 from digitpad.strokes import CANVAS_SIZE, fit_to_canvas, render
 
-PENDIGITS = Path(__file__).resolve().parents[2] / "shared" / "pendigits" / "pendigits-dev.json.gz"
+PENDIGITS = Path(__file__).resolve().parents[1] / "data" / "pendigits-dev.json.gz"
 SAMPLES = range(16)  # the first pen-drawn digits of the file: every digit 0-9 is among them
 
 
