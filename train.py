@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from digitpad.data import FILES, Mnist, MnistError, load_mnist, sha256
 from digitpad.model import card_path, export_saved_model, make_predictor, save_model, write_card
-from digitpad.scoring import predict_labels, stroke_digits
+from digitpad.scoring import half_accuracies, predict_labels
 from digitpad.strokes import load_strokes
 from digitpad.training import ConfigError, Diverged, Progress, TrainConfig, train
 
@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
                          args.pen_styles)
     try:
         data = load_mnist(args.data_dir)
-    except MnistError as e:
+        records = load_strokes(args.strokes) if args.strokes else None
+    except (MnistError, OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     writer = tf.summary.create_file_writer(args.logdir) if args.logdir else None
@@ -91,13 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     test_images = data.x_test.astype(np.float32) / 255.0
     test_accuracy = float(np.mean(predict_labels(predict, test_images) == data.y_test))
     card = {**result.summary(), "test_accuracy": round(test_accuracy, 4)}
-    if args.strokes:
-        records = load_strokes(args.strokes)
-        labels = np.array([r["label"] for r in records])
-        drawn = float(np.mean(predict_labels(predict, stroke_digits(records)) == labels))
-        card["drawings_accuracy"] = round(drawn, 4)
-        card["drawings"] = Path(args.strokes).name
-        print(f"accuracy on drawings ({Path(args.strokes).name}): {drawn:.4f}")
+    if records is not None:
+        drawn = half_accuracies(predict, records)
+        card.update(drawings_accuracy=round(drawn["all"], 4),
+                    drawings_accuracy_A=round(drawn["A"], 4),
+                    drawings_accuracy_B=round(drawn["B"], 4), drawings=Path(args.strokes).name)
+        print(f"accuracy on drawings ({Path(args.strokes).name}): {drawn['all']:.4f} "
+              f"(writers A {drawn['A']:.4f}, B {drawn['B']:.4f})")
     if args.out:
         save_model(result.model, args.out)
         card.update(

@@ -13,7 +13,14 @@ import numpy as np
 import pytest
 
 from digitpad.model import load_model, make_predictor, save_model
-from digitpad.scoring import confusion_matrix, grouped_accuracy, predict_labels, stroke_digits
+from digitpad.scoring import (
+    confusion_matrix,
+    grouped_accuracy,
+    of_writers,
+    predict_labels,
+    stroke_digits,
+    writer_half,
+)
 from digitpad.training import TrainConfig, train
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,6 +71,39 @@ def test_evaluate_strokes(model_path, predict, records, tmp_path):
     assert sum(int(line.rsplit("n=", 1)[1]) for line in digit_lines) == 30
     writers = {r["writer"] for r in records}
     assert len([line for line in lines if line.startswith("writer ")]) == len(writers)
+
+
+def test_writer_halves_are_fixed_and_even():
+    with gzip.open(PENDIGITS, "rt") as f:
+        everyone = json.load(f)
+    halves = {half: {r["writer"] for r in of_writers(everyone, half)} for half in ("A", "B")}
+    assert len(halves["A"]) == len(halves["B"]) == 15
+    assert not halves["A"] & halves["B"]
+    assert halves["A"] == {w for w in range(1, 31) if w % 2}
+    assert len(of_writers(everyone, "all")) == len(everyone)
+    assert [writer_half(w) for w in (1, 2, 29, 30)] == ["A", "B", "A", "B"]
+
+
+def test_evaluate_one_half_of_the_writers(model_path, predict, tmp_path):
+    with gzip.open(PENDIGITS, "rt") as f:
+        chosen = [r for r in json.load(f) if r["writer"] in (1, 2, 3, 4)][::25]
+    path = tmp_path / "four-writers.json"
+    path.write_text(json.dumps(chosen))
+    lines = run("-m", "digitpad.evaluate", "strokes", path, "--writers", "B",
+                "--model", model_path)
+    half_b = of_writers(chosen, "B")
+    assert lines[-1].endswith(f"n={len(half_b)}")
+    assert {line.split(":")[0] for line in lines if line.startswith("writer ")} == {
+        "writer 2", "writer 4"}
+    labels = np.array([r["label"] for r in half_b])
+    per_writer = [np.mean(predict_labels(predict, stroke_digits(of))
+                          == np.array([r["label"] for r in of]))
+                  for of in ([r for r in half_b if r["writer"] == w] for w in (2, 4))]
+    spread_line = next(line for line in lines if line.startswith("writers: "))
+    assert spread_line == (f"writers: worst={min(per_writer):.4f} "
+                           f"median={np.median(per_writer):.4f} best={max(per_writer):.4f}")
+    assert len(labels) and next(line for line in lines if line.startswith("half ")).startswith(
+        "half B:")
 
 
 def test_evaluate_mnist(model_path, predict, mnist, mnist_dir):
