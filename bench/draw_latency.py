@@ -1,6 +1,6 @@
 """What a person waits for: from lifting the mouse after a stroke to the bars showing the answer.
 
-    python bench/draw_latency.py [--strokes 50] [--model model/digitpad.keras]
+    python -m bench.draw_latency [--strokes 50] [--model model/digitpad.keras]
 
 Starts the app on a free port, opens Debian's Chromium (headless, as the browser tests do) and
 draws, with real mouse events, a "1" and a "0" in turn on a cleared canvas, so every stroke
@@ -14,15 +14,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from app_fixtures import (  # noqa: E402
+from digitpad.harness.browser import (
     CHROMIUM,
-    MODEL,
     VIEWPORT,
     WAIT,
     clear_canvas,
@@ -30,10 +26,10 @@ from app_fixtures import (  # noqa: E402
     launch_chromium,
     one_strokes,
     open_app,
-    running_app,
     wait_for_prediction,
     zero_strokes,
 )
+from digitpad.harness.server import MODEL, running_app
 
 TARGET_MEDIAN = 150.0
 TARGET_P95 = 300.0

@@ -1,6 +1,6 @@
 """Does the app give memory back? RSS after many sessions that each trained a model and left.
 
-    python bench/session_memory.py [--sessions 100] [--network "softmax regression"]
+    python -m bench.session_memory [--sessions 100] [--network "softmax regression"]
 
 Starts the app on a free port (127.0.0.1 only) and reads its resident memory (VmRSS in
 /proc/PID/status) once it answers and has gone idle. Then, one after another, each session
@@ -18,11 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from app_fixtures import MODEL, running_app  # noqa: E402
-from load import app_pid, connect, has_train, settle  # noqa: E402
+from digitpad.harness.server import MODEL, app_pid, connect, has_train, running_app, settle
 
 TARGET_GROWTH_MB = 200
 STOP_GROWTH_MB = 2000  # stop early past this: the machine is shared, and the target is missed

@@ -1,7 +1,7 @@
 """Regenerate the README's screenshots: the Draw tab on a desktop, a projector and a phone, and
 the Train tab after a short run.
 
-    python docs/screenshots.py [--only draw,projector,phone,train] [--model model/digitpad.keras]
+    python -m docs.screenshots [--only draw,projector,phone,train] [--model model/digitpad.keras]
 
 Starts the app on a free port and drives Debian's Chromium as the browser tests do; each view
 draws a real pen-drawn digit (a 3 from the pendigits set; with a finger on the phone).
@@ -14,24 +14,21 @@ import argparse
 import sys
 from pathlib import Path
 
-DOCS = Path(__file__).resolve().parent
-sys.path.insert(0, str(DOCS.parent / "tests"))
-
-from app_fixtures import (  # noqa: E402
-    MODEL,
-    REPO,
+from digitpad.data import SHIPPED_DRAWINGS
+from digitpad.harness.browser import (
     VIEWPORT,
     draw_strokes,
     launch_chromium,
     open_app,
     result_html,
-    running_app,
     wait_for_prediction,
 )
+from digitpad.harness.server import MODEL, REPO, running_app
+from digitpad.strokes import fit_to_canvas, load_strokes
 
-from digitpad.strokes import fit_to_canvas, load_strokes  # noqa: E402
+DOCS = Path(__file__).resolve().parent
 
-PENDIGITS = REPO / "data" / "pendigits-dev.json.gz"
+PENDIGITS = SHIPPED_DRAWINGS
 DIGIT = 3
 TRAIN_ITERATIONS = 300
 TRAIN_TIMEOUT = 600  # seconds for the short run to train and be scored on a busy machine

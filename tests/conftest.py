@@ -1,7 +1,8 @@
-"""Shared fixtures: the real MNIST files and the dataset loaded from them."""
+"""Shared fixtures: the real MNIST files, the running app, and one Chromium for the whole run."""
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,8 @@ if str(REPO) not in sys.path:  # plain `pytest` from any folder imports the pack
     sys.path.insert(0, str(REPO))
 
 from digitpad.data import SHIPPED_MNIST, load_mnist  # noqa: E402
-
-# the running app and one Chromium for the whole session (app_server, browser, page, touch_page)
-pytest_plugins = ["app_fixtures"]
+from digitpad.harness.browser import CHROMIUM, VIEWPORT, launch_chromium, open_app  # noqa: E402
+from digitpad.harness.server import AppDidNotStart, running_app  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +31,49 @@ def mnist_dir():
 def mnist(mnist_dir):
     """The real MNIST, split into 55,000 training, 5,000 validation and 10,000 test digits."""
     return load_mnist(mnist_dir)
+
+
+@pytest.fixture(scope="module")
+def app_server() -> Iterator[str]:
+    """The app on a free port, serving the shipped model; its URL."""
+    try:
+        with running_app() as url:
+            yield url
+    except AppDidNotStart as e:
+        pytest.fail(str(e), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium; a missing browser fails the run under CI, and skips elsewhere."""
+    if not CHROMIUM.is_file():
+        message = f"{CHROMIUM} not found: install Debian's chromium to run the browser tests"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, app_server):
+    """A fresh browser context with the app open."""
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        yield open_app(context.new_page(), app_server)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def touch_page(browser, app_server):
+    """Like page, on a device with a touch screen, so touch events reach the canvas."""
+    context = browser.new_context(viewport=VIEWPORT, has_touch=True)
+    try:
+        yield open_app(context.new_page(), app_server)
+    finally:
+        context.close()

@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from app_fixtures import REPO, pad_event, send_strokes
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
+from digitpad.harness.server import REPO, pad_event, send_strokes
 from digitpad.model import load_model, make_predictor
 from digitpad.preprocess import NoInk
 from digitpad.reading import read_drawing

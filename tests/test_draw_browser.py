@@ -11,9 +11,8 @@ import sys
 
 import numpy as np
 import pytest
-from app_fixtures import (
-    MODEL,
-    REPO,
+
+from digitpad.harness.browser import (
     RESULT,
     clear_canvas,
     draw_strokes,
@@ -29,7 +28,7 @@ from app_fixtures import (
     wait_for_prediction,
     zero_strokes,
 )
-
+from digitpad.harness.server import MODEL, REPO
 from digitpad.model import load_model, make_predictor
 from digitpad.reading import read_drawing
 from digitpad.strokes import fit_to_canvas, load_strokes, render

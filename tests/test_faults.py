@@ -13,8 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from app_fixtures import REPO, free_port, running_app, stop
-
+from digitpad.harness.server import REPO, free_port, running_app, stop
 from digitpad.model import SHIPPED_MODEL, load_model
 
 START_TIMEOUT = 120  # TensorFlow import and model load on a busy machine

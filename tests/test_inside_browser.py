@@ -7,14 +7,15 @@ import io
 
 import numpy as np
 import pytest
-from app_fixtures import (
+from PIL import Image
+
+from digitpad.harness.browser import (
     WAIT,
     draw_strokes,
     result_html,
     wait_for_prediction,
     zero_strokes,
 )
-from PIL import Image
 
 pytestmark = pytest.mark.browser
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
-from app_fixtures import REPO
 
+from digitpad.harness.server import REPO
 from digitpad.model import export_saved_model, load_model, make_predictor
 from digitpad.preprocess import preprocess
 

@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-from app_fixtures import (
+
+from digitpad.harness.browser import (
     VIEWPORT,
     WAIT,
     draw_strokes,

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app_fixtures import REPO, AppDidNotStart, running_app
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
+
+from digitpad.harness.server import REPO, AppDidNotStart, running_app
 
 SMALL_RUN = (1e-3, 0.0, 100, 64, "softmax regression", False, 0)
 CUT = "train-labels-idx1-ubyte.gz"

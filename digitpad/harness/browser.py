@@ -1,47 +1,27 @@
-"""The running app and a real Chromium for tests (and bench/draw_latency.py) that drive it.
-
-conftest.py registers this module as a plugin, so every test module gets its fixtures
-(app_server, browser, page, touch_page) by name, and the whole run shares one Chromium.
-
-Drawing goes through real mouse, touch or pen events at canvas pixels mapped to the screen
-(see `canvas_transform`).
-"""
+"""A real Chromium driving the page: drawing with mouse, finger or pen at canvas pixels, and
+reading the answer once the page has gone quiet."""
 
 from __future__ import annotations
 
 import base64
 import io
 import os
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 import weakref
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
-import httpx
 import numpy as np
-import pytest
 from PIL import Image
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from digitpad.harness.server import START_TIMEOUT
+from digitpad.strokes import CANVAS_SIZE
 
-from digitpad.strokes import CANVAS_SIZE  # noqa: E402
-
-MODEL = "model/digitpad.keras"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1280, "height": 900}
-START_TIMEOUT = 90  # seconds for the app to answer (TensorFlow import, model load, trace)
 WAIT = 15  # seconds for anything in the page: a prediction, the empty state
 QUIET = 0.6  # seconds without network traffic or a change of the answer before it counts
 
@@ -55,118 +35,9 @@ UPLOAD_INPUT = "#upload input[type=file]"
 UPLOAD_ACCORDION = "Or upload a photo or scan of a digit"
 
 
-# -- the app ---------------------------------------------------------------------------------
-
-class AppDidNotStart(RuntimeError):
-    """The app process died or did not answer in time; the message holds its output."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def running_app(model: str = MODEL, timeout: float = START_TIMEOUT,
-                script: str = "app.py") -> Iterator[str]:
-    """`python app.py --port <free> --model <model>` from the repo root; yields its URL."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen([sys.executable, script, "--port", str(port), "--model", model],
-                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_for_http(url, proc, log, timeout)
-            yield url
-        finally:
-            stop(proc)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """End a process politely, then firmly after 10 s."""
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def wait_for_http(url: str, proc: subprocess.Popen, log, timeout: float) -> None:
-    """Return once url answers 200; AppDidNotStart with the app's output if it dies or stalls."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AppDidNotStart(f"app.py exited with code {proc.returncode}:\n{tail(log)}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.5)
-    raise AppDidNotStart(f"app.py did not answer at {url} within {timeout:.0f} s:\n{tail(log)}")
-
-
-def tail(log, chars: int = 4000) -> str:
-    log.flush()
-    log.seek(0)
-    return log.read()[-chars:]
-
-
-@pytest.fixture(scope="module")
-def app_server() -> Iterator[str]:
-    """The app on a free port, serving the shipped model; its URL."""
-    try:
-        with running_app() as url:
-            yield url
-    except AppDidNotStart as e:
-        pytest.fail(str(e), pytrace=False)
-
-
-# -- the pad's event, as the page sends it ----------------------------------------------------
-
-def pad_event(url: str) -> tuple[int, int]:
-    """(fn_index, component id) of the pad's change event, read from the app's /config."""
-    config = httpx.get(url + "config", timeout=30).json()
-    pad = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "pad")
-    index = next(i for i, d in enumerate(config["dependencies"])
-                 if [pad, "change"] in d["targets"])
-    return index, pad
-
-
-def send_strokes(client: httpx.Client, url: str, event: tuple[int, int], strokes,
-                 session: str) -> httpx.Response:
-    """Send strokes as the pad's change event, the one POST the page makes after a stroke."""
-    fn_index, pad = event
-    return client.post(url + "gradio_api/run/predict", json={
-        "data": [strokes, None], "fn_index": fn_index, "trigger_id": pad,
-        "session_hash": session, "event_data": None})
-
-
-# -- the browser -----------------------------------------------------------------------------
-
 def launch_chromium(playwright):
     """Debian's Chromium, headless, through Playwright."""
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.is_file():
-        message = f"{CHROMIUM} not found: install Debian's chromium to run the browser tests"
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 def open_app(page, url: str):
@@ -176,26 +47,6 @@ def open_app(page, url: str):
     page.wait_for_selector(CANVAS, timeout=START_TIMEOUT * 1000)
     page.wait_for_selector(RESULT, timeout=WAIT * 1000)
     return page
-
-
-@pytest.fixture
-def page(browser, app_server):
-    """A fresh browser context with the app open."""
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        yield open_app(context.new_page(), app_server)
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def touch_page(browser, app_server):
-    """Like page, on a device with a touch screen, so touch events reach the canvas."""
-    context = browser.new_context(viewport=VIEWPORT, has_touch=True)
-    try:
-        yield open_app(context.new_page(), app_server)
-    finally:
-        context.close()
 
 
 # -- what the page is doing on the network ---------------------------------------------------

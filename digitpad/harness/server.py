@@ -1,0 +1,182 @@
+"""Start the app as a real process and talk to it as the page and programs do; and how much CPU
+it uses. Shared by the tests, the benches and the screenshots."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+from gradio_client import Client
+
+REPO = Path(__file__).resolve().parents[2]
+MODEL = "model/digitpad.keras"
+START_TIMEOUT = 90  # seconds for the app to answer (TensorFlow import, model load, trace)
+REQUEST_TIMEOUT = 30.0  # a client gives up on an answer after this long
+SETTLE_CORES = 0.15  # the app counts as idle below this CPU use ...
+SETTLE_WINDOW = 2.0  # ... over this many seconds
+SETTLE_TIMEOUT = 120.0
+
+
+class AppDidNotStart(RuntimeError):
+    """The app process died or did not answer in time; the message holds its output."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(model: str = MODEL, timeout: float = START_TIMEOUT, script: str = "app.py",
+                args: tuple[str, ...] = ()) -> Iterator[str]:
+    """`python app.py --port <free> --model <model> [args]` from the repo root; yields its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen([sys.executable, script, "--port", str(port), "--model", model,
+                                 *args],
+                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_http(url, proc, log, timeout)
+            yield url
+        finally:
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """End a process politely, then firmly after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, log, timeout: float) -> None:
+    """Return once url answers 200; AppDidNotStart with the app's output if it dies or stalls."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AppDidNotStart(f"app.py exited with code {proc.returncode}:\n{tail(log)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    raise AppDidNotStart(f"app.py did not answer at {url} within {timeout:.0f} s:\n{tail(log)}")
+
+
+def tail(log, chars: int = 4000) -> str:
+    log.flush()
+    log.seek(0)
+    return log.read()[-chars:]
+
+
+# -- the pad's event, as the page sends it ----------------------------------------------------
+
+def pad_event(url: str) -> tuple[int, int]:
+    """(fn_index, component id) of the pad's change event, read from the app's /config."""
+    config = httpx.get(url + "config", timeout=30).json()
+    pad = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "pad")
+    index = next(i for i, d in enumerate(config["dependencies"])
+                 if [pad, "change"] in d["targets"])
+    return index, pad
+
+
+def send_strokes(client: httpx.Client, url: str, event: tuple[int, int], strokes,
+                 session: str) -> httpx.Response:
+    """Send strokes as the pad's change event, the one POST the page makes after a stroke."""
+    fn_index, pad = event
+    return client.post(url + "gradio_api/run/predict", json={
+        "data": [strokes, None], "fn_index": fn_index, "trigger_id": pad,
+        "session_hash": session, "event_data": None})
+
+
+# -- what the app costs ----------------------------------------------------------------------
+
+def app_pid(url: str) -> int:
+    """The pid of this process's `python ... --port PORT` child, found in /proc."""
+    port = str(urlparse(url).port)
+    mine = str(os.getpid())
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text()
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        parent = next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))
+        if parent == mine and port.encode() in argv:
+            return int(proc.name)
+    raise RuntimeError(f"no app child listening on port {port}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used, from /proc/PID/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(url: str) -> float:
+    """Wait until the app is idle (it loads drawings in the background after it answers);
+    the seconds waited, at most SETTLE_TIMEOUT."""
+    pid, began = app_pid(url), time.monotonic()
+    while time.monotonic() - began < SETTLE_TIMEOUT:
+        before = cpu_seconds(pid)
+        time.sleep(SETTLE_WINDOW)
+        if cpu_seconds(pid) - before < SETTLE_CORES * SETTLE_WINDOW:
+            break
+    return time.monotonic() - began
+
+
+def own_cpu_seconds() -> float:
+    """User plus system CPU time of this process, all threads."""
+    times = os.times()
+    return times.user + times.system
+
+
+def machine_cpu_seconds() -> float:
+    """Busy CPU time of the whole machine (all cores, not idle or waiting), from /proc/stat."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def connect(url: str, timeout: float = REQUEST_TIMEOUT) -> Client:
+    """A gradio_client for the local app, without certificate checks.
+
+    gradio_client makes a new httpx client for every request; with checks on, each one loads
+    the CA bundle (about 50 ms of CPU), so on two cores the bench would time the students'
+    own overhead. The app is plain http on 127.0.0.1: there is no certificate to check.
+    """
+    return Client(url, verbose=False, analytics_enabled=False, ssl_verify=False,
+                  httpx_kwargs={"timeout": timeout})
+
+
+def has_train(url: str) -> bool:
+    """Whether the running app offers the /train API yet."""
+    client = connect(url)
+    try:
+        return "/train" in client.view_api(print_info=False, return_format="dict")[
+            "named_endpoints"]
+    finally:
+        client.close()
+
+
