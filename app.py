@@ -17,6 +17,7 @@ from pathlib import Path
 from digitpad.data import SHIPPED_DRAWINGS, MnistError, load_mnist
 from digitpad.model import SHIPPED_MODEL, ModelError, load_model
 from digitpad.reading import Reader
+from digitpad.scheduler import Scheduler
 from digitpad.scoring import DrawingsLoader
 from digitpad.ui import ASSETS
 from digitpad.ui.context import Shared
@@ -39,7 +40,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                            "$MNIST_DIR, else the shipped data/mnist)")
     parser.add_argument("--drawings", default=str(SHIPPED_DRAWINGS),
                         help="pen-drawn digits (JSON) each run is also scored on, if present")
-    return parser.parse_args(argv)
+    parser.add_argument("--train-workers", type=int, default=max(1, (os.cpu_count() or 1) // 2),
+                        help="processes that train the class's runs (default: half the cores)")
+    args = parser.parse_args(argv)
+    if args.train_workers < 1:
+        parser.error("--train-workers must be at least 1")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,8 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     # Gradio rebuilds a pandas table of its last 10,000 events after every event, for its
     # /monitoring page: 7% of the server's time a minute into a class drawing. Rebuild it rarely.
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
-    shared = Shared(Reader("the shipped model", model), data, problem,
-                    DrawingsLoader(Path(args.drawings)))
+    trainer = (Scheduler(args.data_dir, args.drawings, args.train_workers) if data is not None
+               else None)
+    shared = Shared(Reader("the shipped model", model).traced(), data, problem,
+                    DrawingsLoader(Path(args.drawings)), trainer)
     demo = build(shared)
     demo.queue(default_concurrency_limit=4)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import keras
@@ -33,16 +34,25 @@ class Reading:
 
 @dataclass
 class Reader:
-    """A model made ready to read and explain digits: forward pass and saliency traced once."""
+    """A model made ready to read and explain digits, each traced once, when first needed: most
+    of a class's runs are never drawn with."""
 
     name: str
     model: keras.Model
-    predict: Callable[[np.ndarray], np.ndarray] = field(init=False)
-    explain: Callable[[np.ndarray], np.ndarray] = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.predict = make_frozen_predictor(self.model)
-        self.explain = saliency(self.model)
+    @cached_property
+    def predict(self) -> Callable[[np.ndarray], np.ndarray]:
+        return make_frozen_predictor(self.model)
+
+    @cached_property
+    def explain(self) -> Callable[[np.ndarray], np.ndarray]:
+        return saliency(self.model)
+
+    def traced(self) -> Reader:
+        """Trace both now, not on someone's first stroke or look inside."""
+        for name in ("predict", "explain"):
+            getattr(self, name)
+        return self
 
 
 def read_digit(image: Any, predict: Callable[[np.ndarray], np.ndarray],

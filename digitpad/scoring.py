@@ -80,7 +80,10 @@ class Scores:
 
     @classmethod
     def of(cls, predict: Predict, images: np.ndarray, labels: np.ndarray) -> Scores:
-        probabilities = predict_all(predict, images)
+        return cls.of_probabilities(predict_all(predict, images), labels)
+
+    @classmethod
+    def of_probabilities(cls, probabilities: np.ndarray, labels: np.ndarray) -> Scores:
         predicted = probabilities.argmax(axis=1)
         return cls(probabilities, float(np.mean(predicted == labels)),
                    confusion_matrix(labels.astype(np.int64), predicted))
@@ -111,6 +114,17 @@ def half_accuracies(predict: Predict, records: list[dict]) -> dict[str, float]:
             **{half: float(correct[halves == half].mean()) for half in ("A", "B")}}
 
 
+def load_drawings(path: str | Path | None) -> Drawings | None:
+    """The real drawings to score runs on, or None (with a note in the log) when unreadable."""
+    if path is None or not Path(path).is_file():
+        return None
+    try:
+        return Drawings.load(path)
+    except (MnistError, OSError, ValueError) as e:
+        log.warning("runs are not scored on real drawings: %s", e)
+        return None
+
+
 class DrawingsLoader:
     """Real drawings drawn and preprocessed in a background thread, so the app starts at once."""
 
@@ -124,9 +138,7 @@ class DrawingsLoader:
 
     def _load(self, path: Path) -> None:
         try:
-            self.drawings = Drawings.load(path)
-        except (MnistError, OSError, ValueError) as e:
-            log.warning("runs are not scored on real drawings: %s", e)
+            self.drawings = load_drawings(path)
         finally:
             self.ready.set()
 

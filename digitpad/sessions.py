@@ -1,27 +1,20 @@
-"""The training sessions: settings checked as the page allows them, a run in a background thread
-that can be watched and stopped, and the runs one browser session keeps."""
+"""The training sessions: settings checked as the page allows them, and the runs one browser
+session keeps."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from digitpad.data import Mnist
-from digitpad.model import SEED_HIDDEN, save_model
+from digitpad.model import SEED_HIDDEN, build_mlp, save_model
 from digitpad.reading import Reader
 from digitpad.render import run_name
-from digitpad.scoring import Drawings, Scores, drawing_scores, mnist_scores
-from digitpad.training import (
-    ConfigError,
-    Progress,
-    TrainConfig,
-    TrainResult,
-    check_number,
-    train,
-)
+from digitpad.scheduler import Ticket
+from digitpad.scoring import Drawings, Scores
+from digitpad.training import ConfigError, TrainConfig, TrainResult, check_number
 
 DEFAULT_NETWORK = "-".join(map(str, SEED_HIDDEN))
 NETWORKS = {
@@ -90,38 +83,19 @@ class Run:
         return record
 
 
-def score_run(number: int, result: TrainResult, data: Mnist, drawings: Drawings | None) -> Run:
-    """Test the trained model on all 10,000 MNIST test digits and on the real drawings."""
-    reader = Reader(run_name(number), result.model)
-    return Run(number, result, reader, mnist_scores(reader.predict, data),
-               drawing_scores(reader.predict, drawings))
-
-
-class Job:
-    """One training in a background thread: progress to poll, a stop flag, a result or error."""
-
-    def __init__(self, config: TrainConfig, data: Mnist) -> None:
-        self.config = config
-        self.progress: list[Progress] = []
-        self.stop = threading.Event()
-        self.result: TrainResult | None = None
-        self.error: Exception | None = None
-        self._thread = threading.Thread(target=self._run, args=(data,), daemon=True)
-
-    def _run(self, data: Mnist) -> None:
-        try:
-            self.result = train(self.config, data, self.progress.append, self.stop.is_set)
-        except Exception as e:  # shown to the person who started the run; the server carries on
-            self.error = e
-
-    def start(self) -> Job:
-        self._thread.start()
-        return self
-
-    def wait(self, seconds: float) -> bool:
-        """Wait up to seconds; True once the run has ended."""
-        self._thread.join(seconds)
-        return not self._thread.is_alive()
+def finished_run(number: int, ticket: Ticket, data: Mnist, drawings: Drawings | None) -> Run:
+    """A finished ticket as a session's run: its model rebuilt from the worker's weights, and
+    its scores from the probabilities the worker computed."""
+    config, outcome = ticket.config, ticket.outcome
+    model = build_mlp(config.hidden, config.dropout)
+    model.set_weights(outcome.weights)
+    result = TrainResult(model, config, outcome.iterations_done, outcome.train_seconds,
+                         outcome.val_accuracy, outcome.stopped_early, outcome.history)
+    drawn = None
+    if drawings is not None and outcome.drawing_probabilities is not None:
+        drawn = Scores.of_probabilities(outcome.drawing_probabilities, drawings.labels)
+    return Run(number, result, Reader(run_name(number), model),
+               Scores.of_probabilities(outcome.test_probabilities, data.y_test), drawn)
 
 
 @dataclass
@@ -130,7 +104,7 @@ class Lab:
 
     runs: list[Run] = field(default_factory=list)
     active: Run | None = None
-    job: Job | None = None
+    ticket: Ticket | None = None  # the run it is training, if any
     folder: Path | None = None  # made on the first download, removed by close()
 
     def add(self, run: Run) -> Run:
@@ -151,8 +125,8 @@ class Lab:
 
     def close(self) -> None:
         """Free the session's models and files (the session ended or timed out)."""
-        if self.job is not None:
-            self.job.stop.set()
+        if self.ticket is not None:
+            self.ticket.stop()
         self.runs.clear()
         self.active = None
         if self.folder is not None:

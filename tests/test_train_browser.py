@@ -169,15 +169,18 @@ def test_closing_the_tab_frees_the_sessions_models(browser, app_server):
     assert not next(iter(mine)).exists(), "the closed session's models were kept"
 
 
-def test_second_training_waits_with_its_place_in_the_queue(page, browser, app_server):
+def test_second_training_waits_behind_the_first_and_says_so(page, browser, app_server):
     start_long_run(page)
     other = open_app(browser.new_context(viewport=VIEWPORT).new_page(), app_server)
     try:
         start_run(other, 100)
         other.wait_for_function(
-            "() => /queue: 1\\/1/.test(document.querySelector('#progress').innerText)",
-            timeout=WAIT * 1000)
-        assert progress_done(other) == 0
+            "() => /waiting: 1 run ahead of yours/.test("
+            "document.querySelector('#progress').innerText)", timeout=WAIT * 1000)
+        assert progress_done(other) < 100
+        page.wait_for_function(
+            "() => /training · 1 other run on the server/.test("
+            "document.querySelector('#progress').innerText)", timeout=WAIT * 1000)
         page.click("#stop")
         report = wait_for_scores(other)
         assert "100 iterations" in report

@@ -1,5 +1,6 @@
-"""/train when the training data is damaged: a clear error naming the file, and the app still
-reads drawings. (A training that fails inside, by diverging, is in test_train_api.py.)"""
+"""/train when the training data is damaged: a plain sentence for the person, the damaged file
+named in the terminal for whoever started the server, and the app still reads drawings. (A
+training that fails inside, by diverging, is in test_train_api.py.)"""
 
 from __future__ import annotations
 
@@ -31,12 +32,17 @@ def damaged_mnist(mnist_dir: Path, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def client(damaged_mnist: Path) -> Iterator[Client]:
+def log_path(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("log") / "app.log"
+
+
+@pytest.fixture(scope="module")
+def client(damaged_mnist: Path, log_path: Path) -> Iterator[Client]:
     """The app started with MNIST_DIR pointing at the damaged copy."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MNIST_DIR", str(damaged_mnist))
         try:
-            with running_app() as url:
+            with running_app(log_path=log_path) as url:
                 patch.undo()
                 client = Client(url, verbose=False, ssl_verify=False)
                 yield client
@@ -45,12 +51,16 @@ def client(damaged_mnist: Path) -> Iterator[Client]:
             pytest.fail(str(e), pytrace=False)
 
 
-def test_damaged_training_data_is_named_through_train(client):
+def test_damaged_training_data_is_plain_for_people_and_named_in_the_terminal(client, log_path,
+                                                                            damaged_mnist):
     with pytest.raises(AppError) as error:
         client.predict(*SMALL_RUN, api_name="/train")
     message = str(error.value)
-    assert CUT in message, message
-    assert re.search(r"truncated|damaged", message, re.IGNORECASE), message
+    assert re.search(r"training is off", message, re.IGNORECASE), message
+    assert "/" not in message and "--" not in message, message
+    terminal = log_path.read_text()
+    assert CUT in terminal and str(damaged_mnist) in terminal, terminal[-2000:]
+    assert re.search(r"truncated|damaged", terminal, re.IGNORECASE), terminal[-2000:]
 
 
 def test_drawings_are_still_read_with_damaged_training_data(client):

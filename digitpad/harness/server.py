@@ -40,13 +40,15 @@ def free_port() -> int:
 
 @contextmanager
 def running_app(model: str = MODEL, timeout: float = START_TIMEOUT, script: str = "app.py",
-                args: tuple[str, ...] = ()) -> Iterator[str]:
-    """`python app.py --port <free> --model <model> [args]` from the repo root; yields its URL."""
+                args: tuple[str, ...] = (), log_path: Path | None = None) -> Iterator[str]:
+    """`python app.py --port <free> --model <model> [args]` from the repo root; yields its URL.
+    Its output goes to log_path when given (what the server's operator reads), else is kept
+    to show if it fails to start."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with tempfile.TemporaryFile("w+") as log:
+    with open(log_path, "w+") if log_path else tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen([sys.executable, script, "--port", str(port), "--model", model,
                                  *args],
                                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)

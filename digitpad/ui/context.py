@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from digitpad.data import Mnist
 from digitpad.reading import Reader
+from digitpad.scheduler import Scheduler
 from digitpad.scoring import DrawingsLoader, Scores, drawing_scores, mnist_scores
 from digitpad.sessions import Lab
 
@@ -21,6 +22,7 @@ class Shared:
     data: Mnist | None
     data_problem: str | None  # a plain sentence for the page when training is off
     drawings: DrawingsLoader
+    trainer: Scheduler | None  # None when training is off
     labs: dict[str, Lab] = field(default_factory=dict)  # by session, freed when a tab closes
     shipped_scores: dict[str, Scores | None] = field(default_factory=dict)  # filled on demand
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import gradio as gr
 from gradio import FileData
 
 from digitpad.preprocess import BadImage, NoInk
 from digitpad.reading import read_digit
 from digitpad.render import active_model_html
-from digitpad.sessions import Lab, app_config, score_run
-from digitpad.training import ConfigError, Diverged, train
+from digitpad.scheduler import QUEUE_LIMIT, Refused
+from digitpad.sessions import Lab, app_config, finished_run
+from digitpad.training import ConfigError
 from digitpad.ui.context import SESSION_SECONDS, Shared
 from digitpad.ui.draw import DrawTab
 from digitpad.ui.inside import InsideTab
-from digitpad.ui.train import TrainTab
+from digitpad.ui.train import POLL_SECONDS, TrainTab
 
 
 def build(shared: Shared) -> gr.Blocks:
@@ -77,19 +81,28 @@ def add_api(shared: Shared) -> None:
             raise gr.Error(str(e)) from e
         return {str(d): round(float(p), 6) for d, p in enumerate(reading.probabilities)}
 
-    def train_model(learning_rate: float, dropout: float, iterations: int, batch_size: int,
-                    network: str, augment: bool, seed: int) -> dict:
-        """Train a fresh network on MNIST with these settings; its scores and time as JSON."""
-        if shared.data is None:
+    async def train_model(learning_rate: float, dropout: float, iterations: int,
+                          batch_size: int, network: str, augment: bool, seed: int,
+                          request: gr.Request) -> AsyncIterator[dict]:
+        """Train a fresh network on MNIST with these settings; its scores and time as JSON.
+        While it waits or trains, it sends {"status": ...}; the last answer is the summary."""
+        if shared.trainer is None:
             raise gr.Error(shared.data_problem)
         try:
             config = app_config(learning_rate, dropout, iterations, batch_size, network,
                                 augment, seed)
-            result = train(config, shared.data)
-        except (ConfigError, Diverged) as e:
+            ticket = shared.trainer.submit(request.session_hash, config)
+        except (ConfigError, Refused) as e:
             raise gr.Error(str(e)) from e
-        summary = score_run(0, result, shared.data, shared.drawings.drawings).summary()
-        return {key: value for key, value in summary.items() if key != "run"}
+        while not ticket.finished.is_set():
+            ticket.watch()
+            yield {"status": shared.trainer.status(ticket)}
+            await asyncio.sleep(POLL_SECONDS)
+        if ticket.problem is not None:
+            raise gr.Error(ticket.problem)
+        run = await asyncio.to_thread(finished_run, 0, ticket, shared.data,
+                                      shared.drawings.drawings)
+        yield {key: value for key, value in run.summary().items() if key != "run"}
 
     gr.api(predict, api_name="predict")
-    gr.api(train_model, api_name="train", concurrency_limit=1, concurrency_id="train")
+    gr.api(train_model, api_name="train", concurrency_limit=QUEUE_LIMIT, concurrency_id="train")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
 import gradio as gr
@@ -20,26 +20,24 @@ from digitpad.render import (
     runs_table,
     worst_mistakes,
 )
+from digitpad.scheduler import QUEUE_LIMIT, Refused, Ticket
 from digitpad.sessions import (
     BATCH_SIZE,
     DEFAULT_NETWORK,
     DROPOUT,
     ITERATIONS,
     NETWORKS,
-    Job,
     Lab,
-    Run,
     app_config,
-    score_run,
+    finished_run,
 )
-from digitpad.training import ConfigError, Diverged, Progress, TrainConfig
+from digitpad.training import ConfigError, Progress, TrainConfig
 from digitpad.ui.context import Shared
 
-POLL_SECONDS = 0.25  # how often the tab looks at a running job
+POLL_SECONDS = 0.25  # how often the tab looks at its run
 DEFAULTS = TrainConfig()
 DEFAULT_RATE = float(np.log10(DEFAULTS.learning_rate))
 Curves = list[tuple[int, list[Progress]]]  # (run number, its reports) per line on a chart
-log = logging.getLogger(__name__)
 
 
 class TrainTab:
@@ -117,17 +115,21 @@ class TrainTab:
         return {self.loss_plot: line_chart(curves, "loss", "Minibatch loss"),
                 self.accuracy_plot: line_chart(curves, "val_accuracy", "Validation accuracy")}
 
-    def running(self, job: Job, number: int, others: Curves) -> dict:
-        done = job.progress[-1] if job.progress else None
+    def running(self, ticket: Ticket, number: int, others: Curves) -> dict:
+        progress = list(ticket.progress)
+        done = progress[-1] if progress else None
         return {self.progress: progress_html(done.iteration if done else 0,
-                                             job.config.iterations,
+                                             ticket.config.iterations,
                                              done.seconds if done else 0.0,
-                                             "training" if done else "starting"),
-                **self.plots([*others, (number, list(job.progress))])}
+                                             self.shared.trainer.status(ticket)),
+                **self.plots([*others, (number, progress)])}
 
-    def finished(self, run: Run, lab: Lab, shown: list[int]) -> dict:
+    def finished(self, ticket: Ticket, lab: Lab, number: int, shown: list[int]) -> dict:
+        """The run joins the session: scores, table, curves, download, where it fails."""
+        data = self.shared.data
+        run = lab.add(finished_run(number, ticket, data, self.shared.drawings.drawings))
         choices = [(r.name, r.number) for r in lab.runs]
-        result, data = run.result, self.shared.data
+        result = run.result
         return {**self.plots(shown_curves(lab, shown)),
                 self.progress: progress_html(result.iterations_done, result.config.iterations,
                                              result.train_seconds,
@@ -143,35 +145,35 @@ class TrainTab:
                                                   run.test.probabilities, 12),
                 self.state: lab}
 
-    def failed(self, error: Exception) -> dict:
-        if isinstance(error, Diverged | ConfigError):
-            return {self.status: message_html(str(error), "problem")}
-        log.error("training failed", exc_info=error)
-        return {self.status: message_html("The training failed on the server. Try again, or "
-                                          "try other settings.", "error")}
+    async def watch(self, configs: list[TrainConfig], lab: Lab, shown: list[int],
+                    owner: str) -> AsyncIterator[dict]:
+        """Run configs one after another for this session, streaming progress and curves.
 
-    def watch(self, configs: list[TrainConfig], lab: Lab, shown: list[int]) -> Iterator[dict]:
-        """Run configs one after another in this session, streaming progress and curves."""
+        Async, so that thirty people watching their runs hold no server threads while they wait.
+        """
         for config in configs:
-            job = lab.job = Job(config, self.shared.data).start()
-            number, others = lab.next_number(), shown_curves(lab, shown)
-            while not job.wait(POLL_SECONDS):
-                yield self.running(job, number, others)
-            lab.job = None
-            if job.error is not None:
-                yield self.failed(job.error)
+            try:
+                ticket = lab.ticket = self.shared.trainer.submit(owner, config)
+            except Refused as e:
+                yield {self.status: message_html(str(e), "problem")}
                 return
-            yield {self.status: message_html("Testing on 10,000 MNIST digits…")}
-            run = lab.add(score_run(number, job.result, self.shared.data,
-                                    self.shared.drawings.drawings))
-            shown = [*shown, run.number]
-            yield self.finished(run, lab, shown)
+            number, others = lab.next_number(), shown_curves(lab, shown)
+            while not ticket.finished.is_set():
+                ticket.watch()
+                yield self.running(ticket, number, others)
+                await asyncio.sleep(POLL_SECONDS)
+            lab.ticket = None
+            if ticket.problem is not None:
+                yield {self.status: message_html(ticket.problem, ticket.problem_kind)}
+                return
+            shown = [*shown, number]
+            yield await asyncio.to_thread(self.finished, ticket, lab, number, shown)
 
     def trains(self, plan: Callable[[TrainConfig], list[TrainConfig]]) -> Callable:
         """An event handler training plan(the sliders' settings), one run after another."""
-        def on_click(lab: Lab, shown: list[int], rate_exponent: float, dropout: float,
-                     iterations: int, batch_size: int, network: str, augment: bool, seed: int,
-                     request: gr.Request) -> Iterator[dict]:
+        async def on_click(lab: Lab, shown: list[int], rate_exponent: float, dropout: float,
+                           iterations: int, batch_size: int, network: str, augment: bool,
+                           seed: int, request: gr.Request) -> AsyncIterator[dict]:
             self.shared.open_lab(request.session_hash, lab)  # the Lab that will own these runs
             try:
                 config = app_config(10.0 ** rate_exponent, dropout, iterations, batch_size,
@@ -179,7 +181,8 @@ class TrainTab:
             except ConfigError as e:
                 yield {self.status: message_html(str(e), "problem")}
                 return
-            yield from self.watch(plan(config), lab, shown)
+            async for update in self.watch(plan(config), lab, shown, request.session_hash):
+                yield update
         return on_click
 
     def reset_controls(self) -> dict:
@@ -199,7 +202,7 @@ class TrainTab:
         live = [self.progress, self.status, self.loss_plot, self.accuracy_plot, self.runs,
                 self.compare, self.chosen, self.use, self.download, self.run_confusion,
                 self.run_mistakes, self.state]
-        training = dict(concurrency_limit=1, concurrency_id="train",
+        training = dict(concurrency_limit=QUEUE_LIMIT, concurrency_id="train",
                         show_progress_on=self.progress, api_visibility="private")
         inputs = [self.state, self.compare, *controls]
         self.start.click(self.trains(lambda c: [c]), inputs, live, **training)
@@ -209,7 +212,7 @@ class TrainTab:
         self.network_pair.click(self.trains(lambda c: [replace(c, hidden=()),
                                                        replace(c, hidden=SEED_HIDDEN)]),
                                 inputs, live, **training)
-        self.stop.click(stop_job, self.state, None, queue=False, api_visibility="private")
+        self.stop.click(stop_run, self.state, None, queue=False, api_visibility="private")
         self.reset.click(self.reset_controls, None, controls, queue=False,
                          api_visibility="private")
         self.compare.input(lambda lab, shown: self.plots(shown_curves(lab, shown)),
@@ -224,6 +227,6 @@ def shown_curves(lab: Lab, shown: list[int]) -> Curves:
     return [(r.number, r.result.history) for r in lab.runs if r.number in shown]
 
 
-def stop_job(lab: Lab) -> None:
-    if lab.job is not None:
-        lab.job.stop.set()
+def stop_run(lab: Lab) -> None:
+    if lab.ticket is not None:
+        lab.ticket.stop()
