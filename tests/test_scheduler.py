@@ -1,0 +1,110 @@
+"""The class's trainings: real worker processes, real MNIST, real TensorFlow. A run's result does
+not depend on who else trains; Stop and a diverging run touch only their own run; the limits
+refuse plainly; a run nobody watches stops."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from digitpad import scheduler as scheduling
+from digitpad.scheduler import Refused, Scheduler, Ticket
+from digitpad.training import TrainConfig
+
+SMALL = TrainConfig(learning_rate=1e-3, dropout=0.2, iterations=300, batch_size=64,
+                    hidden=(64,), seed=5)
+LONG = replace(SMALL, iterations=20_000)
+RUN_TIMEOUT = 240  # seconds, on a busy 2-core machine
+
+
+@pytest.fixture(scope="module")
+def trainer(mnist_dir):
+    scheduler = Scheduler(str(mnist_dir), None, workers=1)
+    yield scheduler
+    scheduler.close()
+
+
+def watched(*tickets: Ticket, timeout: float = RUN_TIMEOUT) -> Ticket:
+    """Wait for runs to end while looking at each, as their pages do; the first of them."""
+    deadline = time.monotonic() + timeout
+    while not all(t.finished.wait(0.05) for t in tickets):
+        for ticket in tickets:
+            ticket.watch()
+        assert time.monotonic() < deadline, f"runs did not end in {timeout} s"
+    return tickets[0]
+
+
+def accuracy_of(ticket: Ticket, labels: np.ndarray) -> float:
+    return float(np.mean(ticket.outcome.test_probabilities.argmax(axis=1) == labels))
+
+
+def test_a_run_learns_the_same_alone_and_among_others(trainer, mnist):
+    alone = watched(trainer.submit("me", SMALL))
+    others = [trainer.submit(f"other {i}", config) for i, config in enumerate([
+        replace(SMALL, learning_rate=1e-2, seed=1), replace(SMALL, dropout=0.5, seed=2),
+        replace(SMALL, hidden=(), seed=3), replace(SMALL, hidden=(128, 64), seed=4),
+        replace(SMALL, batch_size=32, iterations=500)])]
+    among = trainer.submit("me", SMALL)
+    watched(among, *others)
+    assert alone.outcome.iterations_done == among.outcome.iterations_done == SMALL.iterations
+    first, second = accuracy_of(alone, mnist.y_test), accuracy_of(among, mnist.y_test)
+    assert first > 0.9
+    assert abs(first - second) <= 0.003, (first, second)
+    assert all(t.outcome is not None for t in others), [t.problem for t in others]
+
+
+def test_stop_ends_only_its_own_run(trainer):
+    first, second, third = (trainer.submit(f"person {i}", replace(LONG, seed=i))
+                            for i in range(3))
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while not second.progress:  # the newcomer's first report comes early
+        assert time.monotonic() < deadline
+        for ticket in (first, second, third):
+            ticket.watch()
+        time.sleep(0.2)
+    second.stop()
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while not second.finished.wait(0.2):
+        assert time.monotonic() < deadline
+        first.watch()
+        third.watch()
+    assert second.outcome.stopped_early and second.outcome.iterations_done < LONG.iterations
+    assert not first.finished.is_set() and not third.finished.is_set()
+    first.stop()
+    third.stop()
+    watched(first, third)
+    assert first.outcome.stopped_early and third.outcome.stopped_early
+
+
+def test_a_diverging_run_fails_alone(trainer):
+    wild = trainer.submit("wild", replace(SMALL, learning_rate=10.0, dropout=0.0,
+                                          hidden=(512, 256, 128)))
+    calm = trainer.submit("calm", SMALL)
+    watched(wild, calm)
+    assert "learning rate too high" in wild.problem and wild.problem_kind == "problem"
+    assert calm.outcome.iterations_done == SMALL.iterations
+
+
+def test_limits_refuse_with_a_plain_sentence(trainer, monkeypatch):
+    with pytest.raises(Refused, match="minutes here"):
+        trainer.submit("big", replace(SMALL, iterations=20_000, batch_size=1024,
+                                      hidden=(1500,)))
+    first = trainer.submit("busy", LONG)
+    try:
+        with pytest.raises(Refused, match="already have a run"):
+            trainer.submit("busy", SMALL)
+        monkeypatch.setattr(scheduling, "QUEUE_LIMIT", 1)
+        with pytest.raises(Refused, match="its limit"):
+            trainer.submit("newcomer", SMALL)
+    finally:
+        first.stop()
+        watched(first)
+
+
+def test_a_run_nobody_watches_stops_within_seconds(trainer):
+    left = trainer.submit("gone", LONG)
+    assert left.finished.wait(scheduling.WATCH_SECONDS + 5), "still training, unwatched"
+    assert left.outcome is None or left.outcome.stopped_early
