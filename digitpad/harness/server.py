@@ -3,6 +3,7 @@ it uses. Shared by the tests, the benches and the screenshots."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -91,15 +92,41 @@ def tail(log, chars: int = 4000) -> str:
     return log.read()[-chars:]
 
 
-# -- the pad's event, as the page sends it ----------------------------------------------------
+# -- the page's events, as the page sends them -----------------------------------------------
+
+def page_event(url: str, elem_id: str, trigger: str) -> tuple[int, int]:
+    """(fn_index, component id) of one component's event, read from the app's /config."""
+    config = httpx.get(url + "config", timeout=30).json()
+    component = next(c["id"] for c in config["components"]
+                     if c["props"].get("elem_id") == elem_id)
+    index = next(i for i, d in enumerate(config["dependencies"])
+                 if [component, trigger] in d["targets"])
+    return index, component
+
 
 def pad_event(url: str) -> tuple[int, int]:
-    """(fn_index, component id) of the pad's change event, read from the app's /config."""
-    config = httpx.get(url + "config", timeout=30).json()
-    pad = next(c["id"] for c in config["components"] if c["props"].get("elem_id") == "pad")
-    index = next(i for i, d in enumerate(config["dependencies"])
-                 if [pad, "change"] in d["targets"])
-    return index, pad
+    """The pad's change event: the one the page sends after each stroke."""
+    return page_event(url, "pad", "change")
+
+
+def queued_event(client: httpx.Client, url: str, event: tuple[int, int], data: list,
+                 session: str) -> Iterator[tuple[str, list | None]]:
+    """Send a queued event as the page does (join the queue, then read its event stream);
+    yield (message kind, the outputs in full) until it completes or fails."""
+    fn_index, trigger = event
+    client.post(url + "gradio_api/queue/join", json={
+        "data": data, "fn_index": fn_index, "trigger_id": trigger, "session_hash": session,
+        "event_data": None, "simple_format": True}).raise_for_status()
+    with client.stream("GET", url + "gradio_api/queue/data",
+                       params={"session_hash": session}, timeout=None) as stream:
+        for line in stream.iter_lines():
+            if not line.startswith("data:"):
+                continue
+            message = json.loads(line[5:])
+            output = message.get("output") or {}
+            yield message["msg"], output.get("data")
+            if message["msg"] in ("process_completed", "close_stream", "unexpected_error"):
+                return
 
 
 def send_strokes(client: httpx.Client, url: str, event: tuple[int, int], strokes,
@@ -132,9 +159,17 @@ def app_pid(url: str) -> int:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time a process has used, from /proc/PID/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User plus system CPU time a process and its live children (the app's training workers)
+    have used, from /proc/PID/stat."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that ended meanwhile
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def settle(url: str) -> float:
