@@ -1,6 +1,6 @@
 """What people send, read as pure functions: image files in every form a phone, a scanner or an
-editor writes them, and files too large to read cheaply. Each is read as the same digit or
-refused with one plain sentence, before any costly work."""
+editor writes them, files too large to read cheaply, and the drawing pad's strokes. Each is read
+as the same digit or refused with one plain sentence, before any costly work."""
 
 from __future__ import annotations
 
@@ -15,6 +15,15 @@ import pytest
 from PIL import Image, ImageOps
 
 from digitpad.preprocess import MAX_JPEG_PIXELS, MAX_PIXELS, BadImage, NoInk, preprocess
+from digitpad.strokes import (
+    CANVAS_SIZE,
+    MAX_LENGTH,
+    MAX_POINTS,
+    MAX_STROKES,
+    BadStrokes,
+    line_length,
+    pad_strokes,
+)
 
 SEVEN = Path(__file__).resolve().parent.parent / "assets" / "example-7-paper.png"
 PAPER = 220  # grey levels above this are paper: over a third of the photo
@@ -255,3 +264,73 @@ def test_what_is_not_an_image_gets_one_plain_sentence(tmp_path, seven):
         assert message == ("This file is not a readable image (PNG, JPEG, WebP, GIF, BMP or "
                            "TIFF)."), (path.name, message)
         assert not NOT_PLAIN.search(message) and path.stem not in message, message
+
+
+# -- the pad's strokes ----------------------------------------------------------------------
+
+def test_strokes_as_the_pad_sends_them():
+    strokes = pad_strokes([[[10, 20.5], [30.25, 40]], [[200, 200]]])
+    assert [s.tolist() for s in strokes] == [[[10.0, 20.5], [30.25, 40.0]], [[200.0, 200.0]]]
+    assert all(s.dtype == np.float64 for s in strokes)
+    assert pad_strokes(None) == [] and pad_strokes([]) == []
+
+
+def test_points_far_off_the_canvas_are_brought_near_it():
+    strokes = pad_strokes([[[-1e300, 5], [1e300, 10**300]]])
+    assert strokes[0].tolist() == [[-CANVAS_SIZE, 5.0], [2 * CANVAS_SIZE, 2 * CANVAS_SIZE]]
+
+
+NOT_STROKES = {
+    "text": ("a 7", "list of at most"),
+    "object": ({"strokes": []}, "list of at most"),
+    "flat-list": ([1, 2, 3], "stroke is a non-empty list"),
+    "empty-stroke": ([[]], "stroke is a non-empty list"),
+    "three-numbers": ([[[1, 2, 3]]], "stroke is a non-empty list"),
+    "one-number": ([[[1]]], "stroke is a non-empty list"),
+    "words": ([[["x", "y"]]], "stroke is a non-empty list"),
+    "number-as-text": ([[["12", "30"]]], "stroke is a non-empty list"),
+    "bools": ([[[True, False]]], "stroke is a non-empty list"),
+    "none": ([[[None, 1.0]]], "stroke is a non-empty list"),
+    "nested": ([[[[1, 2], [3, 4]]]], "stroke is a non-empty list"),
+    "tuple-point": ([[(1.0, 2.0)]], "stroke is a non-empty list"),
+    "nan": ([[[float("nan"), 1.0]]], "finite numbers"),
+    "infinite": ([[[float("inf"), 1.0]]], "finite numbers"),
+    "huge-int": ([[[10**400, 1]]], "finite numbers"),
+    "too-many-strokes": ([[[1.0, 1.0]]] * (MAX_STROKES + 1), f"at most {MAX_STROKES} strokes"),
+    "too-many-points": ([[[1.0, 1.0]] * (MAX_POINTS + 1)], f"at most {MAX_POINTS:,} points"),
+}
+
+
+@pytest.mark.parametrize(("value", "says"), NOT_STROKES.values(), ids=NOT_STROKES.keys())
+def test_what_is_not_strokes_gets_one_plain_sentence(value, says):
+    with pytest.raises(BadStrokes) as error:
+        pad_strokes(value)
+    message = str(error.value)
+    assert says in message and not NOT_PLAIN.search(message), message
+
+
+def test_counts_are_checked_before_any_point_is():
+    # 4 million points of junk, 32 MB as JSON, are refused by their count alone: a point-by-point
+    # check would stop at the first one with another message
+    junk = [[["x", "y"]] * 4_000_000]
+    with pytest.raises(BadStrokes, match=f"at most {MAX_POINTS:,} points"):
+        pad_strokes(junk)
+    with pytest.raises(BadStrokes, match=f"at most {MAX_STROKES} strokes"):
+        pad_strokes(junk * (MAX_STROKES + 1))
+
+
+def test_the_most_points_allowed_are_taken_and_one_more_is_not():
+    each = MAX_POINTS // MAX_STROKES
+    strokes = [[[float(i % 2), float(s)] for i in range(each)] for s in range(MAX_STROKES)]
+    assert sum(len(s) for s in pad_strokes(strokes)) == MAX_POINTS
+    strokes[0].append([0.0, 0.0])
+    with pytest.raises(BadStrokes, match="points"):
+        pad_strokes(strokes)
+
+
+def test_the_most_line_allowed_is_taken_and_more_is_not():
+    crossings = MAX_LENGTH // CANVAS_SIZE  # from edge to edge of the canvas and back
+    zigzag = [[float(x), 0.0] for x in np.tile([0, CANVAS_SIZE], crossings)]
+    assert line_length(pad_strokes([zigzag[:crossings + 1]])) == MAX_LENGTH
+    with pytest.raises(BadStrokes, match=f"at most {MAX_LENGTH:,} canvas pixels"):
+        pad_strokes([zigzag[:crossings + 2]])
