@@ -16,11 +16,11 @@ from PIL import Image, ImageOps
 
 from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE
 
-# Images are refused from their header, before decoding, above these pixel counts. Measured in a
-# fresh process a file (2 cores at a load of 3): at 16 MP the dearest formats take 0.4-0.65 s and
-# 120 MB (RGBA or 16-bit PNG), or 0.5 s and 250 MB (WebP); a JPEG decodes at 1/8 scale
-# (Image.draft), so one of 50 MP takes 0.03-0.4 s and under 10 MB. bench/predict_speed.py times
-# the largest PNG and JPEG allowed.
+# Images are refused from their header, before decoding, above these pixel counts. Measured with
+# a fresh process for each file (2 cores at a load of 3): at 16 MP the dearest formats take
+# 0.4-0.65 s and 120 MB (RGBA or 16-bit PNG), or 0.5 s and 250 MB (WebP); a JPEG decodes at 1/8
+# scale (Image.draft), so one of 50 MP takes 0.03-0.4 s and under 10 MB. bench/predict_speed.py
+# times the largest PNG and JPEG allowed.
 MAX_PIXELS = 16_000_000  # a 16 MP phone photo (4608x3456) is read
 MAX_JPEG_PIXELS = 50_000_000  # so is a 24 MP (5712x4284) or 50 MP (8160x6120) phone JPEG
 # Pillow's own guard, behind ours: a warning above this (an error where warnings are errors), an
