@@ -1,6 +1,6 @@
 """Server-side cost of the saliency maps for one drawing (all ten digits at once).
 
-    python bench/explain_speed.py [--model model/digitpad.keras] [--runs 200]
+    python -m bench.explain_speed [--model model/digitpad.keras] [--runs 200]
 
 Prints medians, with three references measured in the same run: the compiled forward pass
 alone, one eager GradientTape over the ten-copy batch, and ten eager tapes (one per digit, as
@@ -9,20 +9,16 @@ the Bern tutorial's ten tf.gradients). Target: saliency <= 50 ms median.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import tensorflow as tf
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from predict_speed import FOUR, median_ms, speed_args  # noqa: E402  (bench/ is this script's folder)
-
-from digitpad.explain import saliency, saliency_image  # noqa: E402
-from digitpad.model import load_model, make_predictor  # noqa: E402
-from digitpad.preprocess import preprocess  # noqa: E402
-from digitpad.strokes import fit_to_canvas, render  # noqa: E402
+from digitpad.explain import saliency
+from digitpad.harness.classroom import FOUR
+from digitpad.harness.timing import median_ms, speed_args
+from digitpad.model import load_model, make_predictor
+from digitpad.preprocess import preprocess
+from digitpad.render import saliency_image
+from digitpad.strokes import fit_to_canvas, render
 
 TARGET_MS = 50.0
 

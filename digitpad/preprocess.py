@@ -6,23 +6,39 @@ the result on 28x28 so that its centre of mass sits at the centre. Ink is 1.0, p
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE
 
-Image.MAX_IMAGE_PIXELS = 40_000_000  # Pillow's decompression-bomb guard, at a 40 MP ceiling
+# Images are refused from their header, before decoding, above these pixel counts. Measured with
+# a fresh process for each file (2 cores at a load of 3): at 16 MP the dearest formats take
+# 0.4-0.65 s and 120 MB (RGBA or 16-bit PNG), or 0.5 s and 250 MB (WebP); a JPEG decodes at 1/8
+# scale (Image.draft), so one of 50 MP takes 0.03-0.4 s and under 10 MB. bench/predict_speed.py
+# times the largest PNG and JPEG allowed.
+MAX_PIXELS = 16_000_000  # a 16 MP phone photo (4608x3456) is read
+MAX_JPEG_PIXELS = 50_000_000  # so is a 24 MP (5712x4284) or 50 MP (8160x6120) phone JPEG
+# Pillow's own guard, behind ours: a warning above this (an error where warnings are errors), an
+# error at twice this
+Image.MAX_IMAGE_PIXELS = MAX_JPEG_PIXELS
+BOMB = (Image.DecompressionBombError, Image.DecompressionBombWarning)
+FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
+NOT_AN_IMAGE = "This file is not a readable image (PNG, JPEG, WebP, GIF, BMP or TIFF)."
+# what Pillow's own fuzz tests expect a broken file to raise, and a frame larger than its image
+UNREADABLE = (OSError, SyntaxError, ValueError, NotImplementedError, OverflowError, MemoryError,
+              *BOMB)
 DIGIT_BOX = 20
 SIDE = 28
 WORK_SIDE = 256  # larger inputs are box-reduced to about this size first: 12x the 20 px output
 INK_LEVEL = 0.25  # contrast above which a pixel counts as ink
 PAPER_NOISE = 0.05  # contrast below this is the paper's own grain
 MIN_EXTENT = 0.04  # ink spanning less than this share of the image is a speck, not a digit
-CANVAS_MIN_EXTENT = 2 * BRUSH_WIDTH / CANVAS_SIZE  # on the sketchpad, one brush tap is no digit
+CANVAS_MIN_EXTENT = 2 * BRUSH_WIDTH / CANVAS_SIZE  # on the drawing pad, one brush tap is no digit
 SPECK_EXTENT = 0.2  # a blob smaller than this share of the largest blob's extent ...
 SPECK_MASS = 0.1  # ... holding less than this share of the ink is a stray speck
 GRID = 48
@@ -38,32 +54,49 @@ class BadImage(ValueError):
 
 def to_gray(image: Any) -> np.ndarray:
     """Any supported input as a float32 HxW array in [0, 1], 0 black; RGBA over white."""
-    if isinstance(image, dict):
-        image = image.get("composite")
-        if image is None:
-            raise NoInk("The canvas is empty: draw a digit.")
     if isinstance(image, (str, os.PathLike)):
-        image = open_image(Path(image))
+        return file_to_gray(Path(image))
     if isinstance(image, np.ndarray):
         image = array_to_pil(image)
     if not isinstance(image, Image.Image):
-        raise BadImage(f"Cannot read a {type(image).__name__} as an image.")
+        raise BadImage("This is not an image that can be read.")
     if image.width == 0 or image.height == 0:
         raise NoInk("The image is empty.")
     return pil_to_gray(image)
 
 
 def open_image(path: Path) -> Image.Image:
-    """Open an image file fully (first frame of an animation); BadImage if it is not one."""
+    """The file opened lazily, its header read and no pixel decoded; BadImage if it is no image
+    or too large to read cheaply."""
     try:
-        with Image.open(path) as im:
-            im.seek(0)
-            im.load()
-            return ImageOps.exif_transpose(im)
-    except Image.DecompressionBombError as e:
-        raise BadImage(f"{path.name} is too large ({e}).") from e
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise BadImage(f"{path.name} is not a readable image ({type(e).__name__}).") from e
+        image = Image.open(path, formats=FORMATS)
+    except BOMB as e:
+        raise BadImage(too_large(MAX_JPEG_PIXELS, "over ")) from e
+    except UNREADABLE as e:
+        raise BadImage(NOT_AN_IMAGE) from e
+    limit = MAX_JPEG_PIXELS if image.format in ("JPEG", "MPO") else MAX_PIXELS
+    if image.width * image.height > limit:
+        image.close()
+        raise BadImage(too_large(image.width * image.height))
+    return image
+
+
+def file_to_gray(path: Path) -> np.ndarray:
+    """Grey levels of an image file's first frame, upright, decoding only what the digit needs."""
+    with open_image(path) as image:
+        try:
+            image.draft("L", (WORK_SIDE, WORK_SIDE))  # JPEG only: decode at 1/2, 1/4 or 1/8 size
+            ImageOps.exif_transpose(image, in_place=True)  # loads the first frame only
+            return pil_to_gray(image)
+        except UNREADABLE as e:
+            raise BadImage(NOT_AN_IMAGE) from e
+
+
+def too_large(pixels: int, over: str = "") -> str:
+    """The refusal of an image of this many pixels, in megapixels rounded up."""
+    return (f"This image is {over}{math.ceil(pixels / 100_000) / 10:g} megapixels; the limit is "
+            f"{MAX_PIXELS // 1_000_000} ({MAX_JPEG_PIXELS // 1_000_000} for a JPEG). "
+            "Send a smaller photo.")
 
 
 def array_to_pil(array: np.ndarray) -> Image.Image:
@@ -82,16 +115,16 @@ def array_to_pil(array: np.ndarray) -> Image.Image:
 
 def pil_to_gray(image: Image.Image) -> np.ndarray:
     """Grey levels in [0, 1]; transparency composited over white, 16-bit and CMYK converted."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        image = Image.fromarray((np.asarray(image, dtype=np.float32) / 257).clip(0, 255)
-                                .astype(np.uint8))
+    if image.mode.startswith("I"):  # 16-bit grey: its high byte, without a float copy
+        image = Image.fromarray((np.asarray(image) >> 8).clip(0, 255).astype(np.uint8))
     if has_alpha(image) and image.mode != "RGBA":
         image = image.convert("RGBA")
     # NumPy's min of the alpha band is three times faster than Pillow's getextrema
     transparent = has_alpha(image) and np.asarray(image.getchannel("A")).min() < 255
     factor = max(image.size) // WORK_SIDE
     if factor > 1:
-        image = image.convert("RGBA" if transparent else "L").reduce(factor)
+        mode = "RGBA" if transparent else "L"  # convert copies even to the same mode
+        image = (image if image.mode == mode else image.convert(mode)).reduce(factor)
     if transparent:
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -238,11 +271,8 @@ def center_by_mass(digit: np.ndarray, side: int = SIDE) -> np.ndarray:
 def preprocess(image: Any, min_extent: float | None = None) -> np.ndarray:
     """A 28x28 float32 MNIST-style digit from any supported input; NoInk if there is none.
 
-    min_extent: the smallest ink that is a digit, as a share of the image; by default one
-    brush tap on a sketchpad's canvas (a dict), else MIN_EXTENT.
+    min_extent: the smallest ink that is a digit, as a share of the image (MIN_EXTENT if None).
     """
-    if min_extent is None:
-        min_extent = CANVAS_MIN_EXTENT if isinstance(image, dict) else MIN_EXTENT
     ink = remove_specks(to_ink(to_gray(image)))
-    top, bottom, left, right = ink_box(ink, min_extent)
+    top, bottom, left, right = ink_box(ink, MIN_EXTENT if min_extent is None else min_extent)
     return center_by_mass(scale_to_box(ink[top:bottom, left:right]))

@@ -18,14 +18,24 @@ DIGIT_HEIGHT = 0.6  # a typical digit is drawn this tall, as a share of the canv
 MAX_DIGIT_WIDTH = 0.9
 SUPERSAMPLE = 4  # drawn larger then reduced, for the browser canvas's antialiased edges
 READ_SCALE = 0.5  # drawings are read at half size: 20 px survive preprocessing, 200 are plenty
-MAX_STROKES = 500
-MAX_POINTS = 50_000
+# What the pad may send. A pen-drawn digit has 1-6 strokes and 600-1,250 canvas pixels of line,
+# and the pad keeps at most a point per canvas pixel moved: a densely scribbled digit has a few
+# thousand points. Each point and each pixel of line costs drawing time: the dearest drawing
+# allowed, 3,000 points in 50 strokes with 58,600 px of line, takes 25 ms to check, draw and read
+# at best and 40 ms median on 2 cores at a load of 3-5 (bench/predict_speed.py); without
+# MAX_LENGTH, 3,000 points from corner to corner of the canvas took 110-140 ms.
+MAX_STROKES = 50
+MAX_POINTS = 3_000
+MAX_LENGTH = 60_000  # canvas pixels of line: 48 of the longest digits; ~290 random points
 
 Strokes = list[np.ndarray]  # each stroke an (n, 2) float array of (x, y) points
 
 
 class BadStrokes(ValueError):
     """The drawing pad sent something that is not a list of strokes."""
+
+
+NOT_ON_CANVAS = "A stroke's points are [x, y] canvas pixels: finite numbers of a sensible size."
 
 
 def load_strokes(path: str | Path) -> list[dict]:
@@ -53,24 +63,41 @@ def fit_to_canvas(strokes: list, canvas_size: int = CANVAS_SIZE,
 def pad_strokes(value: Any) -> Strokes:
     """The pad's value, a list of strokes each a list of [x, y] canvas pixels, checked.
 
-    Anyone can send anything to the app's events, so shape, size and numbers are all checked.
+    Anyone can send anything to the app's events, so the shape and the counts are checked on the
+    lists before anything is converted, then the numbers and the length of line.
     """
     if value is None:
         return []
     if not isinstance(value, list) or len(value) > MAX_STROKES:
         raise BadStrokes(f"A drawing is a list of at most {MAX_STROKES} strokes.")
-    strokes = []
-    for stroke in value:
-        try:
-            points = np.asarray(stroke, dtype=np.float64)
-        except (TypeError, ValueError) as e:
-            raise BadStrokes("A stroke is a list of [x, y] points.") from e
-        if points.ndim != 2 or points.shape[1:] != (2,) or not np.isfinite(points).all():
-            raise BadStrokes("A stroke is a non-empty list of [x, y] points.")
-        strokes.append(np.clip(points, -CANVAS_SIZE, 2 * CANVAS_SIZE))
-    if sum(len(s) for s in strokes) > MAX_POINTS:
-        raise BadStrokes(f"A drawing has at most {MAX_POINTS} points.")
+    if not all(isinstance(stroke, list) and stroke for stroke in value):
+        raise BadStrokes("A stroke is a non-empty list of [x, y] points.")
+    if sum(map(len, value)) > MAX_POINTS:
+        raise BadStrokes(f"A drawing has at most {MAX_POINTS:,} points.")
+    if not all(is_point(point) for stroke in value for point in stroke):
+        raise BadStrokes("A stroke is a non-empty list of [x, y] points.")
+    try:
+        strokes = [np.array(stroke, dtype=np.float64) for stroke in value]
+    except OverflowError as e:  # an int too large for a float, such as 10**400
+        raise BadStrokes(NOT_ON_CANVAS) from e
+    if not all(np.isfinite(stroke).all() for stroke in strokes):
+        raise BadStrokes(NOT_ON_CANVAS)
+    strokes = [np.clip(stroke, -CANVAS_SIZE, 2 * CANVAS_SIZE) for stroke in strokes]
+    if line_length(strokes) > MAX_LENGTH:
+        raise BadStrokes(f"A drawing has at most {MAX_LENGTH:,} canvas pixels of strokes.")
     return strokes
+
+
+def is_point(value: Any) -> bool:
+    """Whether value is [x, y], two ints or floats; by exact type, as bools are ints to Python
+    and NumPy would read "12" as a number."""
+    return (type(value) is list and len(value) == 2
+            and type(value[0]) in (int, float) and type(value[1]) in (int, float))
+
+
+def line_length(strokes: Strokes) -> float:
+    """The strokes' total length of line in canvas pixels: what drawing them costs."""
+    return sum(float(np.linalg.norm(np.diff(stroke, axis=0), axis=1).sum()) for stroke in strokes)
 
 
 def render(strokes: Strokes, canvas_size: int = CANVAS_SIZE, brush_width: float = BRUSH_WIDTH,
@@ -84,7 +111,11 @@ def render(strokes: Strokes, canvas_size: int = CANVAS_SIZE, brush_width: float 
     for stroke in strokes:
         points = [tuple(p) for p in (np.asarray(stroke) * scale * SUPERSAMPLE)]
         if len(points) > 1:
-            draw.line(points, fill=0, width=round(2 * radius), joint="curve")
+            draw.line(points, fill=0, width=round(2 * radius))
+        # round joins: a disc at every inner point, a pixel smaller as Pillow's joint="curve"
+        # draws them, which costs 7x as much
+        for x, y in points[1:-1]:
+            draw.ellipse((x - radius + 1, y - radius + 1, x + radius - 1, y + radius - 1), fill=0)
         for x, y in points[:1] + points[-1:]:
             draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=0)
     gray = image.reduce(SUPERSAMPLE)

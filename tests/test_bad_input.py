@@ -100,14 +100,14 @@ def bomb_png(path: Path, side: int = BOMB_SIDE) -> Path:
     return path
 
 
-def test_decompression_bomb_is_refused_by_name(client, tmp_path):
+def test_decompression_bomb_is_refused_plainly(client, tmp_path):
     bomb = bomb_png(tmp_path / "bomb.png")
     assert bomb.stat().st_size < 200_000
     with pytest.raises(Image.DecompressionBombError):  # Pillow too sees 400 million pixels
         Image.open(bomb)
     message = refused(client, bomb)
-    assert bomb.name in message, message
-    assert re.search(r"too large|too big|pixels", message, re.IGNORECASE), message
+    assert bomb.name not in message and "/" not in message, message
+    assert re.search(r"megapixels; the limit is", message, re.IGNORECASE), message
 
 
 def test_png_cut_in_its_pixel_data_is_refused(client, tmp_path, seven_gray):
@@ -116,8 +116,8 @@ def test_png_cut_in_its_pixel_data_is_refused(client, tmp_path, seven_gray):
     cut = tmp_path / "half.png"
     cut.write_bytes(whole.read_bytes()[:whole.stat().st_size // 2])
     message = refused(client, cut)
-    assert cut.name in message, message
-    assert re.search(r"not a readable image|truncated", message, re.IGNORECASE), message
+    assert cut.name not in message and "/" not in message, message
+    assert re.search(r"not a readable image", message, re.IGNORECASE), message
 
 
 def test_file_over_the_upload_limit_is_refused(app_server, client, tmp_path):
