@@ -42,6 +42,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="pen-drawn digits (JSON) each run is also scored on, if present")
     parser.add_argument("--train-workers", type=int, default=max(1, (os.cpu_count() or 1) // 2),
                         help="processes that train the class's runs (default: half the cores)")
+    parser.add_argument("--cache-seconds", type=int, default=3600,
+                        help="delete uploads and pictures Gradio cached once this old")
     args = parser.parse_args(argv)
     if args.train_workers < 1:
         parser.error("--train-workers must be at least 1")
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                else None)
     shared = Shared(Reader("the shipped model", model).traced(), data, problem,
                     DrawingsLoader(Path(args.drawings)), trainer)
-    demo = build(shared)
+    demo = build(shared, args.cache_seconds)
     demo.queue(default_concurrency_limit=4)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,
                 css=(ASSETS / "app.css").read_text(), max_file_size=MAX_UPLOAD)

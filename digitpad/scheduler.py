@@ -26,7 +26,7 @@ from digitpad.training import ConfigError, Diverged, Progress, TrainConfig
 
 log = logging.getLogger(__name__)
 
-WATCH_SECONDS = 3.0  # a run nobody has looked at for this long is stopped
+WATCH_SECONDS = 2.0  # a run nobody has looked at for this long is stopped
 QUEUE_LIMIT = 60  # unfinished runs on the whole server
 MAX_RUN_SECONDS = 180.0  # a run expected to take longer here is refused
 SECONDS_PER_UNIT = 6e-11  # a step's arithmetic: seconds per (batch x weight), measured here
@@ -68,16 +68,17 @@ class Ticket:
     submitted: float = field(default_factory=time.monotonic)
     watched: float = field(default_factory=time.monotonic)
     finished: threading.Event = field(default_factory=threading.Event)
-    on_stop: Callable[[Ticket], None] | None = None  # set by the scheduler that runs it
+    on_stop: Callable[[Ticket, bool], None] | None = None  # set by the scheduler that runs it
 
     @property
     def done(self) -> int:
         return self.progress[-1].iteration if self.progress else 0
 
-    def stop(self) -> None:
-        """Stop the run: it keeps what it learned so far, or ends at once if it had not begun."""
+    def stop(self, keep: bool = True) -> None:
+        """Stop the run: it keeps what it learned so far, or ends at once if it had not begun;
+        without keep (nobody is there to see it) it ends without scoring."""
         if self.on_stop is not None and not self.finished.is_set():
-            self.on_stop(self)
+            self.on_stop(self, keep)
 
     def watch(self) -> None:
         """Someone is still looking at this run; called on every poll of its page or client."""
@@ -107,6 +108,7 @@ class Scheduler:
         self.numbers = count(1)
         self.lock = threading.Lock()
         self.pace = 1.0  # measured time over expected_seconds, learned from the runs' reports
+        self.ready = threading.Event()  # set once a worker has loaded TensorFlow and MNIST
         threading.Thread(target=self.listen, daemon=True).start()
         threading.Thread(target=self.stop_unwatched, daemon=True).start()
 
@@ -130,11 +132,11 @@ class Scheduler:
         self.inboxes[worker].put(("start", ticket.number, config))
         return ticket
 
-    def stop(self, ticket: Ticket) -> None:
+    def stop(self, ticket: Ticket, keep: bool) -> None:
         """Tell the run's worker to stop it (once)."""
         if ticket.on_stop is not None:
             ticket.on_stop = None
-            self.inboxes[ticket.worker].put(("stop", ticket.number, None))
+            self.inboxes[ticket.worker].put(("stop", ticket.number, keep))
 
     def seconds_left(self, ticket: Ticket) -> float:
         """Expected seconds of training a run still needs, at the pace measured so far."""
@@ -151,6 +153,8 @@ class Scheduler:
             others = [t for t in self.tickets.values() if t is not ticket]
         ahead = [t for t in others if t.worker == ticket.worker and t.submitted < ticket.submitted]
         left = self.seconds_left(ticket)
+        if not self.ready.is_set():
+            return "the trainer is starting: TensorFlow and MNIST load once, in a few seconds"
         if ahead:
             runs = "run" if len(ahead) == 1 else "runs"
             return (f"waiting: {len(ahead)} {runs} ahead of yours · about "
@@ -172,6 +176,9 @@ class Scheduler:
                 kind, number, payload = self.outbox.get(timeout=1.0)
             except queue.Empty:
                 self.replace_dead_workers()
+                continue
+            if kind == "ready":
+                self.ready.set()
                 continue
             ticket = self.tickets.get(number)
             if ticket is None:
@@ -213,13 +220,13 @@ class Scheduler:
     def stop_unwatched(self) -> None:
         """Stop runs whose page or client went away: nobody polls them any more."""
         while True:
-            time.sleep(WATCH_SECONDS / 3)
+            time.sleep(WATCH_SECONDS / 4)
             now = time.monotonic()
             with self.lock:
                 unwatched = [t for t in self.tickets.values()
                              if now - t.watched > WATCH_SECONDS]
             for ticket in unwatched:
-                ticket.stop()
+                ticket.stop(keep=False)
 
     def close(self) -> None:
         for inbox in self.inboxes:
@@ -271,20 +278,30 @@ def worker_main(inbox: Any, outbox: Any, data_dir: str | None, drawings: str | N
 
     data = load_mnist(data_dir)
     drawn = load_drawings(drawings)
+    outbox.put(("ready", 0, None))
     baton, stops = Baton(), {}
-    for kind, number, config in iter(inbox.get, None):
+    for kind, number, detail in iter(inbox.get, None):
         if kind == "start":
-            stops[number] = threading.Event()
+            stops[number] = Stop()
             threading.Thread(target=train_one, daemon=True,
-                             args=(number, config, data, drawn, baton, stops,
+                             args=(number, detail, data, drawn, baton, stops,
                                    outbox.put)).start()
         elif number in stops:
-            stops[number].set()
+            stops[number].keep = detail
+            stops[number].pressed.set()
             baton.hurry(number)
 
 
+@dataclass
+class Stop:
+    """A run's Stop, on the worker's side: pressed by its person, or for want of anyone."""
+
+    pressed: threading.Event = field(default_factory=threading.Event)
+    keep: bool = True  # score and send what it learned
+
+
 def train_one(number: int, config: TrainConfig, data: Any, drawings: Any, baton: Baton,
-              stops: dict[int, threading.Event], send: Callable[[tuple], None]) -> None:
+              stops: dict[int, Stop], send: Callable[[tuple], None]) -> None:
     """Train one run in turns with the others; send its progress and its outcome."""
     from digitpad.model import make_predictor
     from digitpad.training import train
@@ -297,10 +314,13 @@ def train_one(number: int, config: TrainConfig, data: Any, drawings: Any, baton:
     stop = stops[number]
     baton.take(number, (0, number))
     try:
-        if stop.is_set():
+        if stop.pressed.is_set():
             send(("failed", number, ("Stopped before it started.", "problem")))
             return
-        result = train(config, data, report, stop.is_set)
+        result = train(config, data, report, stop.pressed.is_set)
+        if not stop.keep:
+            send(("failed", number, ("Stopped: nobody was watching it.", "problem")))
+            return
         predict = make_predictor(result.model)
         send(("done", number, Outcome(
             [np.asarray(w) for w in result.model.get_weights()], result.iterations_done,

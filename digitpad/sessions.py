@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,10 +119,19 @@ class Lab:
         return next((r for r in self.runs if r.number == number), None)
 
     def download(self, run: Run) -> Path:
-        """The run's model saved as a .keras file whose name the server chooses."""
+        """The run's model saved as a .keras file whose name the server chooses; only the
+        latest is kept, so a session holds one model file on disk however many runs it makes."""
+        for old in self.files().glob("*.keras"):
+            old.unlink()
+        return save_model(run.reader.model, self.files() / f"digitpad-run-{run.number}.keras")
+
+    def files(self) -> Path:
+        """The session's own folder: made when first needed, removed when the session closes
+        or, if it is never closed, when the Lab is freed."""
         if self.folder is None:
             self.folder = Path(tempfile.mkdtemp(prefix="digitpad-session-"))
-        return save_model(run.reader.model, self.folder / f"digitpad-run-{run.number}.keras")
+            weakref.finalize(self, shutil.rmtree, self.folder, True)
+        return self.folder
 
     def close(self) -> None:
         """Free the session's models and files (the session ended or timed out)."""

@@ -104,12 +104,19 @@ def page_event(url: str, elem_id: str, trigger: str) -> tuple[int, int]:
     return index, component
 
 
+def api_event(url: str, api_name: str) -> tuple[int, None]:
+    """(fn_index, no trigger) of a named API endpoint, as gradio_client calls it."""
+    config = httpx.get(url + "config", timeout=30).json()
+    return next(i for i, d in enumerate(config["dependencies"])
+                if d.get("api_name") == api_name), None
+
+
 def pad_event(url: str) -> tuple[int, int]:
     """The pad's change event: the one the page sends after each stroke."""
     return page_event(url, "pad", "change")
 
 
-def queued_event(client: httpx.Client, url: str, event: tuple[int, int], data: list,
+def queued_event(client: httpx.Client, url: str, event: tuple[int, int | None], data: list,
                  session: str) -> Iterator[tuple[str, list | None]]:
     """Send a queued event as the page does (join the queue, then read its event stream);
     yield (message kind, the outputs in full) until it completes or fails."""
@@ -136,6 +143,15 @@ def send_strokes(client: httpx.Client, url: str, event: tuple[int, int], strokes
     return client.post(url + "gradio_api/run/predict", json={
         "data": [strokes, None], "fn_index": fn_index, "trigger_id": pad,
         "session_hash": session, "event_data": None})
+
+
+def upload(client: httpx.Client, url: str, path: Path) -> dict:
+    """Upload a file as the page does before an upload event; the event's value for it."""
+    with path.open("rb") as f:
+        answer = client.post(url + "gradio_api/upload", files={"files": (path.name, f)})
+    answer.raise_for_status()
+    return {"path": answer.json()[0], "orig_name": path.name,
+            "meta": {"_type": "gradio.FileData"}}
 
 
 # -- what the app costs ----------------------------------------------------------------------

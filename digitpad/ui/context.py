@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from weakref import WeakValueDictionary
 
 from digitpad.data import Mnist
 from digitpad.reading import Reader
@@ -23,7 +24,9 @@ class Shared:
     data_problem: str | None  # a plain sentence for the page when training is off
     drawings: DrawingsLoader
     trainer: Scheduler | None  # None when training is off
-    labs: dict[str, Lab] = field(default_factory=dict)  # by session, freed when a tab closes
+    # by session, to free a Lab's models at once when its tab closes; weak, so a session that
+    # Gradio forgets without telling (past its time to live or its session limit) is freed too
+    labs: WeakValueDictionary[str, Lab] = field(default_factory=WeakValueDictionary)
     shipped_scores: dict[str, Scores | None] = field(default_factory=dict)  # filled on demand
 
     def reader(self, lab: Lab) -> Reader:

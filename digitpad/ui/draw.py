@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +18,8 @@ from digitpad.ui import ASSETS
 from digitpad.ui.context import Shared
 
 PAD_JS = (ASSETS / "pad.js").read_text()
+READING_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 1)  # drawings read at once
+SLOT_WAIT = 2.0  # seconds a drawing waits for a slot before the pad says the server is busy
 CANVAS_BOX = 440  # on-screen size of the drawing pad, CSS pixels
 PAD = f"""<div class="dp-pad">
   <canvas data-size="{CANVAS_SIZE}" data-brush="{BRUSH_WIDTH}" tabindex="0"
@@ -26,6 +30,17 @@ PAD = f"""<div class="dp-pad">
   <button class="dp-undo" type="button">Undo</button>
   <button class="dp-clear" type="button">Clear</button>
 </div>"""
+
+
+class UploadedImage(gr.Image):
+    """An image upload handed to the app as the file that was sent, unopened, so the Draw tab
+    reads it exactly as /predict does. gr.Image opens it with Pillow first: a file that is not an
+    image then fails with a bare "Error", and odd modes are converted before the app sees them."""
+
+    is_template = True  # drawn in the page by gr.Image's own front end
+
+    def preprocess(self, payload: gr.data_classes.FileData | None) -> str | None:
+        return None if payload is None else payload.path
 
 
 class DrawTab:
@@ -46,10 +61,8 @@ class DrawTab:
                 self.back = gr.Button("Back to the shipped model", size="sm", scale=0,
                                       visible=False, elem_id="shipped")
             with gr.Accordion("Or upload a photo or scan of a digit", open=False):
-                # image_mode=None hands over the file as sent, so it is read as /predict reads it
-                self.upload = gr.Image(type="filepath", image_mode=None,
-                                       sources=["upload", "clipboard"], label="Photo or scan",
-                                       height=240, elem_id="upload")
+                self.upload = UploadedImage(type="filepath", sources=["upload", "clipboard"],
+                                            label="Photo or scan", height=240, elem_id="upload")
                 gr.Examples(sorted(str(p) for p in ASSETS.glob("example-*.png")), self.upload,
                             label="Examples")
         # a stroke's answer skips the queue: it takes milliseconds, and queueing costs more
@@ -68,13 +81,21 @@ class DrawTab:
         except BadStrokes as e:
             message = f"{e} Clear the pad and draw again."
         except BadImage as e:
-            message = f"{e} Try a PNG or JPEG of one digit."
+            message = str(e)
         else:
             return {self.result: result_html(reading), self.seen: seen_html(reading.digit)}
         return {self.result: result_html(None, message), self.seen: seen_html(None)}
 
     def read_pad(self, strokes: Any, lab: Lab) -> dict:
-        return self.answer(read_drawing, strokes, lab)
+        """The pad's event skips Gradio's queue, so it is bounded here: no more drawings are
+        read at once than there are cores, whoever sends them."""
+        if not READING_SLOTS.acquire(timeout=SLOT_WAIT):
+            return {self.result: result_html(None, "The server is busy: draw again in a moment."),
+                    self.seen: seen_html(None)}
+        try:
+            return self.answer(read_drawing, strokes, lab)
+        finally:
+            READING_SLOTS.release()
 
     def read_upload(self, path: str | None, lab: Lab) -> dict:
         if not path:

@@ -20,9 +20,11 @@ from digitpad.ui.inside import InsideTab
 from digitpad.ui.train import POLL_SECONDS, TrainTab
 
 
-def build(shared: Shared) -> gr.Blocks:
-    """Draw (pad, answer, what the network sees), Train (sliders, curves) and Look inside."""
-    with gr.Blocks(title="digitpad") as demo:
+def build(shared: Shared, cache_seconds: int = 3600) -> gr.Blocks:
+    """Draw (pad, answer, what the network sees), Train (sliders, curves) and Look inside.
+    Gradio's cached files (uploads, pictures) are deleted once cache_seconds old."""
+    with gr.Blocks(title="digitpad",
+                   delete_cache=(max(5, cache_seconds // 4), cache_seconds)) as demo:
         state = gr.State(lambda: Lab(), time_to_live=SESSION_SECONDS, delete_callback=Lab.close)
         gr.Markdown("# digitpad\nDraw a digit and watch a neural network read it.")
         draw = DrawTab(shared, state)

@@ -1,0 +1,108 @@
+"""The Draw tab: our drawing pad, the answer with ten bars, what the network sees, and uploads."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import gradio as gr
+
+from digitpad.preprocess import BadImage, NoInk
+from digitpad.reading import Reading, read_digit, read_drawing
+from digitpad.render import active_model_html, result_html, seen_html
+from digitpad.sessions import Lab
+from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE, BadStrokes
+from digitpad.ui import ASSETS
+from digitpad.ui.context import Shared
+
+PAD_JS = (ASSETS / "pad.js").read_text()
+READING_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 1)  # drawings read at once
+SLOT_WAIT = 2.0  # seconds a drawing waits for a slot before the pad says the server is busy
+CANVAS_BOX = 440  # on-screen size of the drawing pad, CSS pixels
+PAD = f"""<div class="dp-pad">
+  <canvas data-size="{CANVAS_SIZE}" data-brush="{BRUSH_WIDTH}" tabindex="0"
+          aria-label="Drawing pad: draw one digit"></canvas>
+  <div class="dp-hint">Draw a digit here</div>
+</div>
+<div class="dp-pad-tools">
+  <button class="dp-undo" type="button">Undo</button>
+  <button class="dp-clear" type="button">Clear</button>
+</div>"""
+
+
+class UploadedImage(gr.Image):
+    """An image upload handed to the app as the file that was sent, unopened, so the Draw tab
+    reads it exactly as /predict does. gr.Image opens it with Pillow first: a file that is not an
+    image then fails with a bare "Error", and odd modes are converted before the app sees them."""
+
+    is_template = True  # drawn in the page by gr.Image's own front end
+
+    def preprocess(self, payload: gr.data_classes.FileData | None) -> str | None:
+        return None if payload is None else payload.path
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+class DrawTab:
+    """The pad on the left, the answer on the right; which model reads, and uploads below."""
+
+    def __init__(self, shared: Shared, state: gr.State) -> None:
+        self.shared, self.state = shared, state
+        with gr.Tab("Draw"):
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=0, min_width=CANVAS_BOX, elem_id="pad-column"):
+                    self.pad = gr.HTML([], html_template=PAD, js_on_load=PAD_JS,
+                                       apply_default_css=False, elem_id="pad")
+                with gr.Column(scale=1):
+                    self.result = gr.HTML(result_html(None), elem_id="result")
+                    self.seen = gr.HTML(seen_html(None), elem_id="seen")
+            with gr.Row():
+                self.active = gr.HTML(active_model_html(None), elem_id="active")
+                self.back = gr.Button("Back to the shipped model", size="sm", scale=0,
+                                      visible=False, elem_id="shipped")
+            with gr.Accordion("Or upload a photo or scan of a digit", open=False):
+                self.upload = UploadedImage(type="filepath", sources=["upload", "clipboard"],
+                                            label="Photo or scan", height=240, elem_id="upload")
+                gr.Examples(sorted(str(p) for p in ASSETS.glob("example-*.png")), self.upload,
+                            label="Examples")
+        # a stroke's answer skips the queue: it takes milliseconds, and queueing costs more
+        self.pad.change(self.read_pad, [self.pad, state], [self.result, self.seen],
+                        queue=False, trigger_mode="always_last", show_progress="hidden",
+                        api_visibility="private")
+        self.upload.change(self.read_upload, [self.upload, state], [self.result, self.seen],
+                           show_progress="hidden", api_visibility="private")
+
+    def answer(self, read: Callable[..., Reading], source: Any, lab: Lab) -> dict:
+        """The answer panel and what the network sees, or a plain message saying what to do."""
+        try:
+            reading = read(source, self.shared.reader(lab).predict)
+        except NoInk as e:
+            message = str(e)
+        except BadStrokes as e:
+            message = f"{e} Clear the pad and draw again."
+        except BadImage as e:
+            message = str(e)
+        else:
+            return {self.result: result_html(reading), self.seen: seen_html(reading.digit)}
+        return {self.result: result_html(None, message), self.seen: seen_html(None)}
+
+    def read_pad(self, strokes: Any, lab: Lab) -> dict:
+        """The pad's event skips Gradio's queue, so it is bounded here: no more drawings are
+        read at once than there are cores, whoever sends them."""
+        if not READING_SLOTS.acquire(timeout=SLOT_WAIT):
+            return {self.result: result_html(None, "The server is busy: draw again in a moment."),
+                    self.seen: seen_html(None)}
+        try:
+            return self.answer(read_drawing, strokes, lab)
+        finally:
+            READING_SLOTS.release()
+
+    def read_upload(self, path: str | None, lab: Lab) -> dict:
+        if not path:
+            return {self.result: result_html(None), self.seen: seen_html(None)}
+        return self.answer(read_digit, path, lab)
