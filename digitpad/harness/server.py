@@ -174,7 +174,7 @@ def app_pid(url: str) -> int:
     raise RuntimeError(f"no app child listening on port {port}")
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int, children_only: bool = False) -> float:
     """User plus system CPU time a process and its live children (the app's training workers)
     have used, from /proc/PID/stat."""
     total = 0.0
@@ -183,7 +183,7 @@ def cpu_seconds(pid: int) -> float:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # a process that ended meanwhile
-        if stat.parent.name == str(pid) or fields[1] == str(pid):
+        if (stat.parent.name == str(pid) and not children_only) or fields[1] == str(pid):
             total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
 
