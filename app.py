@@ -14,7 +14,10 @@ import os
 import sys
 from pathlib import Path
 
+from starlette.middleware import Middleware
+
 from digitpad.data import SHIPPED_DRAWINGS, MnistError, load_mnist
+from digitpad.limits import BodyLimit
 from digitpad.model import SHIPPED_MODEL, ModelError, load_model
 from digitpad.reading import Reader
 from digitpad.scheduler import Scheduler
@@ -75,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     demo = build(shared, args.cache_seconds)
     demo.queue(default_concurrency_limit=4)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,
-                css=(ASSETS / "app.css").read_text(), max_file_size=MAX_UPLOAD)
+                css=(ASSETS / "app.css").read_text(), max_file_size=MAX_UPLOAD,
+                app_kwargs={"middleware": [Middleware(BodyLimit)]})
     return 0
 
 
