@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
+from gradio.data_classes import FileData
 
 from digitpad.preprocess import BadImage, NoInk
 from digitpad.reading import Reading, read_digit, read_drawing
@@ -32,15 +33,11 @@ PAD = f"""<div class="dp-pad">
 </div>"""
 
 
-class UploadedImage(gr.Image):
-    """An image upload handed to the app as the file that was sent, unopened, so the Draw tab
-    reads it exactly as /predict does. gr.Image opens it with Pillow first: a file that is not an
-    image then fails with a bare "Error", and odd modes are converted before the app sees them."""
-
-    is_template = True  # drawn in the page by gr.Image's own front end
-
-    def preprocess(self, payload: gr.data_classes.FileData | None) -> str | None:
-        return None if payload is None else payload.path
+def file_as_sent(payload: FileData | None) -> str | None:
+    """An upload's own file, unopened. gr.Image opens it with Pillow before the app sees it: a
+    file that is not an image then fails with a bare "Error", and odd modes are converted, so the
+    Draw tab would read some images differently from /predict."""
+    return None if payload is None else payload.path
 
 
 class DrawTab:
@@ -61,8 +58,9 @@ class DrawTab:
                 self.back = gr.Button("Back to the shipped model", size="sm", scale=0,
                                       visible=False, elem_id="shipped")
             with gr.Accordion("Or upload a photo or scan of a digit", open=False):
-                self.upload = UploadedImage(type="filepath", sources=["upload", "clipboard"],
-                                            label="Photo or scan", height=240, elem_id="upload")
+                self.upload = gr.Image(type="filepath", sources=["upload", "clipboard"],
+                                       label="Photo or scan", height=240, elem_id="upload")
+                self.upload.preprocess = file_as_sent
                 gr.Examples(sorted(str(p) for p in ASSETS.glob("example-*.png")), self.upload,
                             label="Examples")
         # a stroke's answer skips the queue: it takes milliseconds, and queueing costs more
