@@ -258,10 +258,10 @@ def train(config: TrainConfig, data: Mnist,
             raise Diverged(f"learning rate too high: the loss became {what} at iteration "
                            f"{bad + 1}. Try a learning rate ten times smaller.")
         done += n
-        step_seconds += time.perf_counter() - began
+        took = time.perf_counter() - began
+        step_seconds += took
         # size the next call to land near REPORT_SECONDS, never past REPORT_ITERATIONS
-        per_step = (time.perf_counter() - began) / n
-        chunk = int(np.clip(REPORT_SECONDS / max(per_step, 1e-6), 1, REPORT_ITERATIONS))
+        chunk = int(np.clip(REPORT_SECONDS / max(took / n, 1e-6), 1, REPORT_ITERATIONS))
         progress = Progress(done, float(loss), float(acc), accuracy(predict, x_val, data.y_val),
                             time.perf_counter() - start)
         history.append(progress)
