@@ -108,6 +108,7 @@ class TrainResult:
     val_accuracy: float
     stopped_early: bool
     history: list[Progress] = field(default_factory=list)
+    step_seconds: float = 0.0  # of train_seconds, the time in training steps (not scoring)
 
     def summary(self) -> dict:
         """A JSON-able record of the run."""
@@ -119,60 +120,69 @@ class TrainResult:
 
 
 def as_tensors(images: np.ndarray, labels: np.ndarray) -> tuple[tf.Tensor, tf.Tensor]:
-    """uint8 images and labels as float32 [0, 1] and int32 tensors."""
-    return tf.constant(images, tf.float32) / 255.0, tf.constant(labels, tf.int32)
+    """uint8 images and int32 labels as tensors; a minibatch becomes float32 after its gather,
+    so a run neither converts nor holds 172 MB of float32 training images."""
+    return tf.constant(images, tf.uint8), tf.constant(labels, tf.int32)
 
 
-def make_adam(variables: list, config: TrainConfig) -> Callable[[list, tf.Tensor], None]:
-    """Keras's Adam update (same defaults and schedule) through TensorFlow's fused kernel:
-    one op per variable instead of about ten, which is much of a small MLP's step time."""
-    rate = config.learning_rate
-    if config.cosine_decay:
-        rate = keras.optimizers.schedules.CosineDecay(rate, config.iterations, alpha=0.01)
-    slots = [(tf.Variable(tf.zeros(v.shape)), tf.Variable(tf.zeros(v.shape))) for v in variables]
+def logits(weights: list, images: tf.Tensor, dropout: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """build_mlp's network in training mode as a function of its weights (kernel, bias, ...),
+    so one traced step serves every model of the same shape."""
+    units = tf.reshape(images, [-1, 28 * 28])
+    for kernel, bias in zip(weights[:-2:2], weights[1:-2:2], strict=True):
+        units = tf.nn.relu(tf.matmul(units, kernel) + bias)
+    units = tf.nn.experimental.stateless_dropout(units, dropout, seed)
+    return tf.matmul(units, weights[-2]) + weights[-1]
+
+
+def make_adam(weights: list) -> list[tf.Variable]:
+    """Adam's two moment slots per weight, zero as Keras's Adam starts them."""
+    return [tf.Variable(tf.zeros(w.shape)) for w in weights for _ in range(2)]
+
+
+def apply_adam(weights: list, slots: list, grads: list, step: tf.Tensor,
+               rate: tf.Tensor) -> None:
+    """Keras's Adam update (same defaults) through TensorFlow's fused kernel: one op per
+    weight instead of about ten, which is much of a small MLP's step time."""
+    t = tf.cast(step + 1, tf.float32)
     beta_1, beta_2 = 0.9, 0.999
-
-    def apply(grads: list, step: tf.Tensor) -> None:
-        t = tf.cast(step + 1, tf.float32)
-        lr = rate(step) if callable(rate) else tf.constant(rate)
-        for variable, (m, v), grad in zip(variables, slots, grads, strict=True):
-            tf.raw_ops.ResourceApplyAdam(
-                var=variable.value.handle, m=m.handle, v=v.handle, beta1_power=beta_1 ** t,
-                beta2_power=beta_2 ** t, lr=lr, beta1=beta_1, beta2=beta_2, epsilon=1e-7,
-                grad=grad)
-
-    return apply
+    for weight, m, v, grad in zip(weights, slots[::2], slots[1::2], grads, strict=True):
+        tf.raw_ops.ResourceApplyAdam(
+            var=weight.handle, m=m.handle, v=v.handle, beta1_power=beta_1 ** t,
+            beta2_power=beta_2 ** t, lr=rate, beta1=beta_1, beta2=beta_2, epsilon=1e-7, grad=grad)
 
 
-def make_steps(model: keras.Model, config: TrainConfig) -> Callable:
+@functools.lru_cache(maxsize=8)
+def make_steps(batch_size: int, augmented: bool) -> Callable:
     """A compiled function running n training steps in one call, so Python is out of the loop.
 
-    Each step draws a random minibatch from the whole training set x, y (sampled with
-    replacement, from a seed, so runs repeat exactly). It returns mean loss, mean accuracy, and
-    the first step whose loss was not finite (or -1); it stops at that step. The training set
-    is an argument, not captured: TensorFlow keeps a traced function's captures alive after the
-    run, 172 MB a training.
+    Weights, Adam slots and hyperparameters are arguments, so a class's runs of one batch size
+    trace once per network shape, not once a run (0.2 to 0.6 s a trace here). Each step draws
+    a random minibatch from the whole training set x, y (sampled with replacement, from the seed,
+    so runs repeat exactly). It returns mean loss, mean accuracy, and the first step whose loss
+    was not finite (or -1); it stops at that step. The training set is an argument, not captured:
+    TensorFlow keeps a traced function's captures alive after the run.
     """
-    loss_fn = keras.losses.SparseCategoricalCrossentropy()
-    apply_adam = make_adam(model.trainable_variables, config)
 
     @tf.function
-    def run(start: tf.Tensor, n: tf.Tensor, x: tf.Tensor,
-            y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    def run(weights: list, slots: list, settings: dict, start: tf.Tensor, n: tf.Tensor,
+            x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         count = tf.shape(x)[0]
 
         def step(i, loss_sum, hits, bad):
-            seed = tf.stack([tf.constant(config.seed), start + i])
-            index = tf.random.stateless_uniform([config.batch_size], seed, 0, count, tf.int32)
-            images, labels = tf.gather(x, index), tf.gather(y, index)
-            if config.augment:
+            seed = tf.stack([settings["seed"], start + i])
+            index = tf.random.stateless_uniform([batch_size], seed, 0, count, tf.int32)
+            images = tf.cast(tf.gather(x, index), tf.float32) / 255.0
+            labels = tf.gather(y, index)
+            if augmented:
                 images = augment(images, tf.random.experimental.stateless_fold_in(seed, 7))
             with tf.GradientTape() as tape:
-                probs = model(images, training=True)
-                loss = loss_fn(labels, probs)
-            grads = tape.gradient(loss, model.trainable_variables)
-            apply_adam(grads, start + i)
-            correct = tf.reduce_sum(tf.cast(tf.argmax(probs, 1, tf.int32) == labels, tf.float32))
+                scores = logits(weights, images, settings["dropout"], seed)
+                loss = tf.reduce_mean(
+                    tf.nn.sparse_softmax_cross_entropy_with_logits(labels, scores))
+            grads = tape.gradient(loss, weights)
+            apply_adam(weights, slots, grads, start + i, learning_rate(settings, start + i))
+            correct = tf.reduce_sum(tf.cast(tf.argmax(scores, 1, tf.int32) == labels, tf.float32))
             exploded = tf.logical_not(tf.math.is_finite(loss)) | (loss > EXPLODED_LOSS)
             bad = tf.where(exploded & (bad < 0), start + i, bad)
             return i + 1, loss_sum + loss, hits + correct, bad
@@ -181,9 +191,27 @@ def make_steps(model: keras.Model, config: TrainConfig) -> Callable:
             lambda i, loss_sum, hits, bad: (i < n) & (bad < 0), step,
             (tf.constant(0), tf.constant(0.0), tf.constant(0.0), tf.constant(-1)))
         done = tf.cast(tf.maximum(i, 1), tf.float32)
-        return loss_sum / done, hits / (done * config.batch_size), bad
+        return loss_sum / done, hits / (done * batch_size), bad
 
     return run
+
+
+def learning_rate(settings: dict[str, tf.Tensor], step: tf.Tensor) -> tf.Tensor:
+    """Keras's CosineDecay written out, as Keras refuses a tensor for its number of steps;
+    a rate_floor of 1.0 keeps the rate constant, as (1 - 1) * cosine + 1 is exactly 1."""
+    done = tf.minimum(tf.cast(step, tf.float32), settings["iterations"]) / settings["iterations"]
+    cosine = 0.5 * (1.0 + tf.cos(math.pi * done))
+    floor = settings["rate_floor"]
+    return settings["learning_rate"] * ((1.0 - floor) * cosine + floor)
+
+
+def knobs(config: TrainConfig) -> dict[str, tf.Tensor]:
+    """The config's numbers that a traced step takes as tensors, not as constants."""
+    return {"learning_rate": tf.constant(config.learning_rate, tf.float32),
+            "rate_floor": tf.constant(0.01 if config.cosine_decay else 1.0),
+            "iterations": tf.constant(config.iterations, tf.float32),
+            "dropout": tf.constant(config.dropout, tf.float32),
+            "seed": tf.constant(config.seed)}
 
 
 def accuracy(predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray,
@@ -211,10 +239,12 @@ def train(config: TrainConfig, data: Mnist,
     images = styled_train_images(data, config.seed) if config.pen_styles else data.x_train
     x, y = as_tensors(images, data.y_train)
     x_val = data.x_val.astype(np.float32) / 255.0
-    run = make_steps(model, config)
+    weights = [variable.value for variable in model.trainable_variables]
+    steps = make_steps(config.batch_size, config.augment)
+    run = functools.partial(steps, weights, make_adam(weights), knobs(config))
     predict = make_predictor(model)
     history: list[Progress] = []
-    done, chunk, stopped = 0, 10, False
+    done, chunk, stopped, step_seconds = 0, 10, False, 0.0
     start = time.perf_counter()
     while done < config.iterations:
         if should_stop is not None and should_stop():
@@ -228,9 +258,10 @@ def train(config: TrainConfig, data: Mnist,
             raise Diverged(f"learning rate too high: the loss became {what} at iteration "
                            f"{bad + 1}. Try a learning rate ten times smaller.")
         done += n
+        took = time.perf_counter() - began
+        step_seconds += took
         # size the next call to land near REPORT_SECONDS, never past REPORT_ITERATIONS
-        per_step = (time.perf_counter() - began) / n
-        chunk = int(np.clip(REPORT_SECONDS / max(per_step, 1e-6), 1, REPORT_ITERATIONS))
+        chunk = int(np.clip(REPORT_SECONDS / max(took / n, 1e-6), 1, REPORT_ITERATIONS))
         progress = Progress(done, float(loss), float(acc), accuracy(predict, x_val, data.y_val),
                             time.perf_counter() - start)
         history.append(progress)
@@ -238,4 +269,4 @@ def train(config: TrainConfig, data: Mnist,
             on_progress(progress)
     seconds = time.perf_counter() - start
     val = history[-1].val_accuracy if history else accuracy(predict, x_val, data.y_val)
-    return TrainResult(model, config, done, seconds, val, stopped, history)
+    return TrainResult(model, config, done, seconds, val, stopped, history, step_seconds)

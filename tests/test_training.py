@@ -5,12 +5,13 @@ import math
 import re
 from dataclasses import replace
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from digitpad.augment import UNCHANGED, augment
-from digitpad.model import make_predictor
+from digitpad.model import build_mlp, make_predictor
 from digitpad.pen_styles import add_pen_styles
 from digitpad.training import (
     ConfigError,
@@ -18,6 +19,10 @@ from digitpad.training import (
     Progress,
     TrainConfig,
     check_config,
+    knobs,
+    learning_rate,
+    logits,
+    make_steps,
     styled_train_images,
     train,
 )
@@ -214,3 +219,38 @@ def test_styled_training_images_are_made_once_per_data_and_seed(mnist):
     assert np.array_equal(styled, add_pen_styles(small.x_train, small.y_train, 1))
     assert not styled.flags.writeable  # one run cannot spoil the next run's images
     assert styled_train_images(small, 2) is not styled
+
+
+def test_traced_steps_are_reused_and_give_a_fresh_trace_s_result(mnist):
+    """Runs of one batch size share one traced function per network shape, and a run through a
+    reused trace ends with exactly the weights of a run through a new one."""
+    make_steps.cache_clear()
+    fresh = train(SMALL, mnist)
+    steps = make_steps(SMALL.batch_size, SMALL.augment)
+    train(replace(SMALL, hidden=(32, 16), learning_rate=1e-2, dropout=0.2, seed=5), mnist)
+    traces = steps.experimental_get_tracing_count()
+    reused = train(SMALL, mnist)
+    assert make_steps(SMALL.batch_size, SMALL.augment) is steps
+    assert steps.experimental_get_tracing_count() == traces == 2  # one per network shape
+    for a, b in zip(fresh.model.get_weights(), reused.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert reused.val_accuracy == fresh.val_accuracy
+
+
+def test_traced_steps_train_build_mlp_s_network(mnist):
+    """The step's logits, without dropout, are the saved model's own forward pass."""
+    model = build_mlp((64, 32), dropout=0.5)
+    weights = [variable.value for variable in model.trainable_variables]
+    images = tf.constant(mnist.x_val[:50], tf.float32) / 255.0
+    probabilities = tf.nn.softmax(logits(weights, images, tf.constant(0.0), tf.constant([1, 2])))
+    np.testing.assert_allclose(probabilities, model(images, training=False), atol=1e-6)
+
+
+def test_cosine_decay_matches_keras_and_a_floor_of_one_keeps_the_rate():
+    config = TrainConfig(learning_rate=0.5, iterations=300, cosine_decay=True)
+    schedule = keras.optimizers.schedules.CosineDecay(0.5, 300, alpha=0.01)
+    for step in (0, 1, 150, 299, 300, 400):
+        rate = learning_rate(knobs(config), tf.constant(step))
+        assert float(rate) == pytest.approx(float(schedule(step)), rel=1e-6)
+        assert float(learning_rate(knobs(replace(config, cosine_decay=False)),
+                                   tf.constant(step))) == np.float32(0.5)
