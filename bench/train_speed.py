@@ -1,6 +1,6 @@
 """Training speed of seed 000's default run: 1000 iterations of 128, the 784-512-256-128-10 MLP.
 
-    python bench/train_speed.py [--runs 3] [--data-dir DIR] [--fit]
+    python -m bench.train_speed [--runs 3] [--data-dir DIR] [--fit]
 
 Runs three things in turn, --runs times, so that load from elsewhere on the machine falls on
 all of them alike, and prints the median of each:
@@ -18,21 +18,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import tensorflow as tf
 
-from digitpad.data import load_mnist  # noqa: E402
-from digitpad.model import build_mlp  # noqa: E402
-from digitpad.training import TrainConfig, train  # noqa: E402
+from digitpad.data import load_mnist
+from digitpad.model import build_mlp
+from digitpad.training import TrainConfig, train
 
 SIZES = (784, *TrainConfig().hidden, 10)
 v1 = tf.compat.v1

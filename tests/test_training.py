@@ -70,7 +70,8 @@ def test_progress_reports(run):
         assert math.isfinite(p.loss) and p.loss > 0
         assert 0 <= p.accuracy <= 1 and 0 <= p.val_accuracy <= 1
     assert reports[-1].loss < reports[0].loss
-    assert reports[-1].val_accuracy == result.val_accuracy
+    # the curve scores the first CURVE_VALIDATION validation digits; the run's figure all 5,000
+    assert abs(reports[-1].val_accuracy - result.val_accuracy) < 0.03
 
 
 def test_summary_is_a_json_record(run):
