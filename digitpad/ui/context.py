@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from digitpad.classdata import ClassData
 from digitpad.data import Mnist
 from digitpad.reading import Reader
 from digitpad.scheduler import Scheduler
@@ -23,6 +24,7 @@ class Shared:
     data_problem: str | None  # a plain sentence for the page when training is off
     drawings: DrawingsLoader
     trainer: Scheduler | None  # None when training is off
+    classdata: ClassData | None = None  # the class's corrected drawings; None: not collected
     labs: dict[str, Lab] = field(default_factory=dict)  # by session, freed when a tab closes
     shipped_scores: dict[str, Scores | None] = field(default_factory=dict)  # filled on demand
 
