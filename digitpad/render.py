@@ -336,12 +336,11 @@ def class_drawings_html(labels: np.ndarray, images: np.ndarray, read: np.ndarray
                         model: str, shown: int = CLASS_SHOWN) -> str:
     """The class's drawings by digit, newest first: counts and how many the model reads right,
     over all of them; the newest few as the 28x28 images the network sees, misread ones marked."""
-    if not len(labels):
-        return ('<div class="dp-class-empty">No drawings yet: draw on the Draw tab and tap '
-                'the digit you drew.</div>')
     right = read == labels
-    parts = [f'<div class="dp-class-total">{len(labels):,} drawings; {html.escape(model)} '
-             f'reads {right.mean():.0%} of them right.</div>']
+    total = (f"{len(labels):,} drawing{'' if len(labels) == 1 else 's'}; {model} reads "
+             f"{right.mean():.0%} of them right." if len(labels) else
+             "No drawings yet: draw on the Draw tab and tap the digit you drew.")
+    parts = [f'<div class="dp-class-total">{html.escape(total)}</div>']
     for d in range(10):
         mine = np.flatnonzero(labels == d)
         score = f"{right[mine].mean():.0%} read right" if len(mine) else "none yet"
