@@ -2,6 +2,7 @@
 
     python app.py [--host 127.0.0.1] [--port 7860] [--model model/digitpad.keras] [--share]
                   [--data-dir MNIST_FOLDER] [--drawings pendigits-dev.json.gz]
+                  [--db data/class.db] [--db-limit 10000]
 
 --host and --port default to $GRADIO_SERVER_NAME and $GRADIO_SERVER_PORT when those are set
 (as on a hosted Space), else to 127.0.0.1:7860: only this machine.
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from starlette.middleware import Middleware
 
+from digitpad.classdata import DEFAULT_DB, DEFAULT_LIMIT, ClassData, ClassDataError
 from digitpad.data import SHIPPED_DRAWINGS, MnistError, load_mnist
 from digitpad.limits import BodyLimit
 from digitpad.model import SHIPPED_MODEL, ModelError, load_model
@@ -47,10 +49,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="processes that train the class's runs (default: half the cores)")
     parser.add_argument("--cache-seconds", type=int, default=3600,
                         help="delete uploads and pictures Gradio cached once this old")
+    parser.add_argument("--db", default=str(DEFAULT_DB),
+                        help='SQLite file keeping the drawings the class corrects; "" keeps none')
+    parser.add_argument("--db-limit", type=int, default=DEFAULT_LIMIT,
+                        help="drawings the file holds at most; then saving says it is full")
     args = parser.parse_args(argv)
     if args.train_workers < 1:
         parser.error("--train-workers must be at least 1")
+    if args.db_limit < 1:
+        parser.error("--db-limit must be at least 1")
     return args
+
+
+def open_classdata(path: str, limit: int) -> ClassData | None:
+    """The class's drawings, or None (with a warning) when not collected or not possible."""
+    if not path:
+        return None
+    try:
+        return ClassData(path, limit)
+    except ClassDataError as e:
+        print(f"warning: the class's corrections are not kept: {e}", file=sys.stderr)
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     trainer = (Scheduler(args.data_dir, args.drawings, args.train_workers) if data is not None
                else None)
     shared = Shared(Reader("the shipped model", model).traced(), data, problem,
-                    DrawingsLoader(Path(args.drawings)), trainer)
+                    DrawingsLoader(Path(args.drawings)), trainer,
+                    open_classdata(args.db, args.db_limit))
     demo = build(shared, args.cache_seconds)
     demo.queue(default_concurrency_limit=4)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,

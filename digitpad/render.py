@@ -298,3 +298,56 @@ def worst_mistakes(images: np.ndarray, labels: np.ndarray, probabilities: np.nda
     worst = wrong[np.argsort(-confidence[wrong], kind="stable")[:count]]
     return [(enlarge(as_unit(images[i]), GALLERY_ENLARGE),
              f"true {labels[i]} → read {read[i]} ({confidence[i]:.0%})") for i in worst]
+
+
+CLASS_SHOWN = 30  # newest drawings shown per digit in "Class drawings"; counts are over all
+
+
+def correction_html(read: int | None, note: str = "", quiet: bool = False) -> str:
+    """Ten digit buttons under the answer, the one read marked as right; quiet (greyed) once
+    saved; nothing at all when there is no answer to correct."""
+    if read is None:
+        return f'<div class="dp-correct">{html.escape(note)}</div>' if note else ""
+    buttons = "".join(
+        f'<button type="button" class="dp-fix{" dp-right" if d == read else ""}" '
+        f'data-digit="{d}" aria-label="it was {d}{" (right)" if d == read else ""}"'
+        f'{" disabled" if quiet else ""}>{d}</button>' for d in range(10))
+    ask = "Saved" if quiet else f"What did you draw? Tap it ({read} if that is right):"
+    return (f'<div class="dp-correct{" dp-quiet" if quiet else ""}" data-read="{read}">'
+            f'<div class="dp-ask">{html.escape(note or ask)}</div>'
+            f'<div class="dp-fixes">{buttons}</div></div>')
+
+
+def digit_png(digit: np.ndarray) -> str:
+    """A 28x28 uint8 digit (ink 255) as an inline PNG data URL, dark on white."""
+    png = io.BytesIO()
+    Image.fromarray(255 - digit).save(png, "PNG")
+    return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")
+
+
+def class_tile(digit: np.ndarray, label: int, read: int) -> str:
+    """One drawing as the network sees it; marked when the model misreads it."""
+    misread = ' class="dp-misread"' if read != label else ""
+    return (f'<img src="{digit_png(digit)}" width="28" height="28" alt="a {label}, read as '
+            f'{read}" title="read as {read}"{misread}>')
+
+
+def class_drawings_html(labels: np.ndarray, images: np.ndarray, read: np.ndarray,
+                        model: str, shown: int = CLASS_SHOWN) -> str:
+    """The class's drawings by digit, newest first: counts and how many the model reads right,
+    over all of them; the newest few as the 28x28 images the network sees, misread ones marked."""
+    right = read == labels
+    total = (f"{len(labels):,} drawing{'' if len(labels) == 1 else 's'}; {model} reads "
+             f"{right.mean():.0%} of them right." if len(labels) else
+             "No drawings yet: draw on the Draw tab and tap the digit you drew.")
+    parts = [f'<div class="dp-class-total">{html.escape(total)}</div>']
+    for d in range(10):
+        mine = np.flatnonzero(labels == d)
+        score = f"{right[mine].mean():.0%} read right" if len(mine) else "none yet"
+        tiles = "".join(class_tile(images[i], d, int(read[i])) for i in mine[:shown])
+        parts.append(f'<section class="dp-class-digit" data-digit="{d}" '
+                     f'data-count="{len(mine)}">'
+                     f'<h3><span class="dp-class-label">{d}</span> {len(mine):,} '
+                     f'drawing{"" if len(mine) == 1 else "s"} · {score}</h3>'
+                     f'<div class="dp-class-tiles">{tiles}</div></section>')
+    return f'<div class="dp-class">{"".join(parts)}</div>'

@@ -1,22 +1,27 @@
-"""Regenerate the README's screenshots: the Draw tab on a desktop, a projector and a phone, and
-the Train tab after a short run.
+"""Regenerate the README's screenshots: the Draw tab on a desktop, a projector and a phone, the
+Train tab after a short run, and Class drawings after a few corrections.
 
-    python -m docs.screenshots [--only draw,projector,phone,train] [--model model/digitpad.keras]
+    python -m docs.screenshots [--only draw,projector,phone,train,class]
+                               [--model model/digitpad.keras]
 
-Starts the app on a free port and drives Debian's Chromium as the browser tests do; each view
-draws a real pen-drawn digit (a 3 from the pendigits set; with a finger on the phone).
-Writes docs/screenshot-{draw,projector,phone,train}.png.
+Starts the app on a free port, keeping corrections in a temporary database, and drives Debian's
+Chromium as the browser tests do; each view draws a real pen-drawn digit (a 3 from the pendigits
+set; with a finger on the phone); "class" draws two of each digit and taps what each one is.
+Writes docs/screenshot-{draw,projector,phone,train,class}.png.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 from digitpad.data import SHIPPED_DRAWINGS
 from digitpad.harness.browser import (
     VIEWPORT,
+    WAIT,
+    clear_canvas,
     draw_strokes,
     launch_chromium,
     open_app,
@@ -38,7 +43,9 @@ VIEWS = {  # name: browser context options
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
               "device_scale_factor": 2},
     "train": {"viewport": VIEWPORT},
+    "class": {"viewport": VIEWPORT},
 }
+CLASS_PER_DIGIT = 2  # pen-drawn digits of each kind corrected for the "class" view
 
 
 def pen_digit() -> list:
@@ -65,6 +72,23 @@ def train_view(page) -> None:
     page.wait_for_timeout(500)  # the runs table and curves arrive with the scores
 
 
+def class_view(page) -> None:
+    """Draw CLASS_PER_DIGIT pen-drawn digits of each kind, tap what each is, then open Class
+    drawings."""
+    records = load_strokes(PENDIGITS)
+    chosen = [r for d in range(10) for r in [r for r in records
+                                             if r["label"] == d][:CLASS_PER_DIGIT]]
+    for i, record in enumerate(chosen):
+        if i:
+            clear_canvas(page)
+        draw_view(page, "class", fit_to_canvas(record["strokes"]))
+        page.click(f'#correct button[data-digit="{record["label"]}"]')
+        page.wait_for_selector("#correct .dp-quiet", timeout=WAIT * 1000)
+    page.get_by_role("tab", name="Class drawings").click()
+    page.wait_for_selector(".dp-class-tiles img", timeout=WAIT * 1000)
+    page.wait_for_timeout(500)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -79,17 +103,21 @@ def main() -> int:
     strokes = pen_digit()
     from playwright.sync_api import sync_playwright
 
-    with running_app(args.model) as url, sync_playwright() as playwright:
+    with (tempfile.TemporaryDirectory() as folder,
+          running_app(args.model, args=("--db", f"{folder}/class.db")) as url,
+          sync_playwright() as playwright):
         chromium = launch_chromium(playwright)
         for name in names:
             context = chromium.new_context(**VIEWS[name])
             page = open_app(context.new_page(), url)
             if name == "train":
                 train_view(page)
+            elif name == "class":
+                class_view(page)
             else:
                 draw_view(page, name, strokes)
             path = DOCS / f"screenshot-{name}.png"
-            page.screenshot(path=str(path), full_page=name in ("phone", "train"))
+            page.screenshot(path=str(path), full_page=name in ("phone", "train", "class"))
             print(f"wrote {path.relative_to(REPO)}")
             context.close()
         chromium.close()

@@ -34,10 +34,12 @@ def mnist(mnist_dir):
 
 
 @pytest.fixture(scope="module")
-def app_server() -> Iterator[str]:
-    """The app on a free port, serving the shipped model; its URL."""
+def app_server(tmp_path_factory) -> Iterator[str]:
+    """The app on a free port, serving the shipped model, keeping corrections in a fresh
+    database of its own; its URL."""
+    database = tmp_path_factory.mktemp("classdata") / "class.db"
     try:
-        with running_app() as url:
+        with running_app(args=("--db", str(database))) as url:
             yield url
     except AppDidNotStart as e:
         pytest.fail(str(e), pytrace=False)

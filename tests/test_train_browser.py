@@ -85,7 +85,7 @@ def test_short_run_streams_then_its_model_reads_this_sessions_drawings(page, bro
     page.locator("#run-mistakes img").nth(11).wait_for(state="attached", timeout=WAIT * 1000)
 
     page.click("#use")
-    page.get_by_role("tab", name="Draw").click()
+    page.get_by_role("tab", name="Draw", exact=True).click()
     page.wait_for_function(
         "() => document.querySelector('#active').innerText.includes('run 1')",
         timeout=WAIT * 1000)

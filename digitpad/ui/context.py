@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from weakref import WeakValueDictionary
 
+from digitpad.classdata import ClassData
 from digitpad.data import Mnist
 from digitpad.reading import Reader
 from digitpad.scheduler import Scheduler
@@ -24,6 +25,7 @@ class Shared:
     data_problem: str | None  # a plain sentence for the page when training is off
     drawings: DrawingsLoader
     trainer: Scheduler | None  # None when training is off
+    classdata: ClassData | None = None  # the class's corrected drawings; None: not collected
     # by session, to free a Lab's models at once when its tab closes; weak, so a session that
     # Gradio forgets without telling (past its time to live or its session limit) is freed too
     labs: WeakValueDictionary[str, Lab] = field(default_factory=WeakValueDictionary)

@@ -10,11 +10,12 @@ from typing import Any
 import gradio as gr
 from gradio.data_classes import FileData
 
+from digitpad.classdata import FULL, NotSaved
 from digitpad.preprocess import BadImage, NoInk
 from digitpad.reading import Reading, read_digit, read_drawing
-from digitpad.render import active_model_html, result_html, seen_html
+from digitpad.render import active_model_html, correction_html, result_html, seen_html
 from digitpad.sessions import Lab
-from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE, BadStrokes
+from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE, BadStrokes, pad_strokes
 from digitpad.ui import ASSETS
 from digitpad.ui.context import Shared
 
@@ -31,6 +32,14 @@ PAD = f"""<div class="dp-pad">
   <button class="dp-undo" type="button">Undo</button>
   <button class="dp-clear" type="button">Clear</button>
 </div>"""
+# a tap on a digit greys all ten at once (no second save while the first is on its way) and
+# sends the digit as the click's event data
+CORRECT_JS = """element.addEventListener('click', (event) => {
+  const button = event.target.closest('button[data-digit]');
+  if (!button || button.disabled) return;
+  element.querySelectorAll('button[data-digit]').forEach((b) => { b.disabled = true; });
+  trigger('click', { digit: Number(button.dataset.digit) });
+});"""
 
 
 def file_as_sent(payload: FileData | None) -> str | None:
@@ -52,6 +61,8 @@ class DrawTab:
                                        apply_default_css=False, elem_id="pad")
                 with gr.Column(scale=1):
                     self.result = gr.HTML(result_html(None), elem_id="result")
+                    self.correct = (gr.HTML("", js_on_load=CORRECT_JS, elem_id="correct")
+                                    if shared.classdata is not None else None)
                     self.seen = gr.HTML(seen_html(None), elem_id="seen")
             with gr.Row():
                 self.active = gr.HTML(active_model_html(None), elem_id="active")
@@ -64,14 +75,25 @@ class DrawTab:
                 gr.Examples(sorted(str(p) for p in ASSETS.glob("example-*.png")), self.upload,
                             label="Examples")
         # a stroke's answer skips the queue: it takes milliseconds, and queueing costs more
-        self.pad.change(self.read_pad, [self.pad, state], [self.result, self.seen],
+        self.pad.change(self.read_pad, [self.pad, state], self.answers,
                         queue=False, trigger_mode="always_last", show_progress="hidden",
                         api_visibility="private")
-        self.upload.change(self.read_upload, [self.upload, state], [self.result, self.seen],
+        self.upload.change(self.read_upload, [self.upload, state], self.answers,
                            show_progress="hidden", api_visibility="private")
+        if self.correct is not None:  # its own tiny write, beside the pad's event, not in it
+            self.correct.click(self.save, [self.pad, state], self.correct, queue=False,
+                               show_progress="hidden", api_visibility="private")
 
-    def answer(self, read: Callable[..., Reading], source: Any, lab: Lab) -> dict:
-        """The answer panel and what the network sees, or a plain message saying what to do."""
+    @property
+    def answers(self) -> list[gr.components.Component]:
+        """What reading the pad or an upload updates: the answer, the network's view and the
+        correction buttons (when drawings are collected)."""
+        return [self.result, self.seen, *([self.correct] if self.correct is not None else [])]
+
+    def answer(self, read: Callable[..., Reading], source: Any, lab: Lab,
+               correctable: bool = False) -> dict:
+        """The answer panel and what the network sees, or a plain message saying what to do;
+        the correction buttons only under an answer for a drawing on the pad."""
         try:
             reading = read(source, self.shared.reader(lab).predict)
         except NoInk as e:
@@ -81,8 +103,13 @@ class DrawTab:
         except BadImage as e:
             message = str(e)
         else:
-            return {self.result: result_html(reading), self.seen: seen_html(reading.digit)}
-        return {self.result: result_html(None, message), self.seen: seen_html(None)}
+            return {self.result: result_html(reading), self.seen: seen_html(reading.digit),
+                    **self.offer(reading.best if correctable else None)}
+        return {self.result: result_html(None, message), self.seen: seen_html(None),
+                **self.offer(None)}
+
+    def offer(self, read: int | None) -> dict:
+        return {self.correct: correction_html(read)} if self.correct is not None else {}
 
     def read_pad(self, strokes: Any, lab: Lab) -> dict:
         """The pad's event skips Gradio's queue, so it is bounded here: no more drawings are
@@ -91,11 +118,29 @@ class DrawTab:
             return {self.result: result_html(None, "The server is busy: draw again in a moment."),
                     self.seen: seen_html(None)}
         try:
-            return self.answer(read_drawing, strokes, lab)
+            return self.answer(read_drawing, strokes, lab, correctable=True)
         finally:
             READING_SLOTS.release()
 
     def read_upload(self, path: str | None, lab: Lab) -> dict:
         if not path:
-            return {self.result: result_html(None), self.seen: seen_html(None)}
+            return {self.result: result_html(None), self.seen: seen_html(None),
+                    **self.offer(None)}
         return self.answer(read_digit, path, lab)
+
+    def save(self, strokes: Any, lab: Lab, event: gr.EventData, request: gr.Request) -> str:
+        """Keep the pad's drawing with the digit tapped, read again by this session's model;
+        the buttons go quiet once it is saved, until the next drawing."""
+        # EventData gives the page's data as attributes but fails on a request sent without any
+        tapped = event._data.get("digit") if isinstance(event._data, dict) else None
+        reader = self.shared.reader(lab)
+        try:
+            reading = read_drawing(strokes, reader.predict)
+        except (NoInk, BadStrokes):
+            return correction_html(None, "Draw a digit first, then tap what it is.")
+        try:
+            note = self.shared.classdata.save(request.session_hash, pad_strokes(strokes), tapped,
+                                              reading, reader.name)
+        except NotSaved as e:
+            return correction_html(reading.best, str(e), quiet=str(e) == FULL)
+        return correction_html(reading.best, note, quiet=True)

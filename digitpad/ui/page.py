@@ -16,13 +16,15 @@ from digitpad.sessions import Lab, app_config, finished_run
 from digitpad.training import ConfigError
 from digitpad.ui.context import SESSION_SECONDS, Shared
 from digitpad.ui.draw import DrawTab
+from digitpad.ui.gallery import GalleryTab
 from digitpad.ui.inside import InsideTab
 from digitpad.ui.train import POLL_SECONDS, TrainTab
 
 
 def build(shared: Shared, cache_seconds: int = 3600) -> gr.Blocks:
-    """Draw (pad, answer, what the network sees), Train (sliders, curves) and Look inside.
-    Gradio's cached files (uploads, pictures) are deleted once cache_seconds old."""
+    """Draw (pad, answer, what the network sees), Train (sliders, curves), Look inside and,
+    when drawings are collected, Class drawings. Gradio's cached files (uploads, pictures) are
+    deleted once cache_seconds old."""
     with gr.Blocks(title="digitpad",
                    delete_cache=(max(5, cache_seconds // 4), cache_seconds)) as demo:
         state = gr.State(lambda: Lab(), time_to_live=SESSION_SECONDS, delete_callback=Lab.close)
@@ -30,6 +32,8 @@ def build(shared: Shared, cache_seconds: int = 3600) -> gr.Blocks:
         draw = DrawTab(shared, state)
         training = TrainTab(shared, state)
         inside = InsideTab(shared)
+        if shared.classdata is not None:
+            GalleryTab(shared, state)
         link_tabs(draw, training, inside, state)
 
         def open_session(lab: Lab, request: gr.Request) -> Lab:
@@ -64,9 +68,9 @@ def link_tabs(draw: DrawTab, training: TrainTab, inside: InsideTab, state: gr.St
     switched = [draw.active, draw.back, state]
     training.use.click(use_run, [state, training.chosen], switched,
                        api_visibility="private").then(
-        draw.read_pad, [draw.pad, state], [draw.result, draw.seen], api_visibility="private")
+        draw.read_pad, [draw.pad, state], draw.answers, api_visibility="private")
     draw.back.click(use_shipped, state, switched, api_visibility="private").then(
-        draw.read_pad, [draw.pad, state], [draw.result, draw.seen], api_visibility="private")
+        draw.read_pad, [draw.pad, state], draw.answers, api_visibility="private")
     inside.tab.select(inside.look, [draw.pad, state], inside.outputs, api_visibility="private")
 
 

@@ -1,0 +1,374 @@
+"""The class's corrected drawings: kept in SQLite, shown in the page, made into a training set.
+
+    python -m digitpad.classdata [--db PATH] list
+    python -m digitpad.classdata [--db PATH] delete ID
+    python -m digitpad.classdata [--db PATH] export FILE     # FILE.json or FILE.json.gz
+    python -m digitpad.classdata [--db PATH] clear [--yes]
+
+A row is a drawing as the pad sent it, the digit the person said it was, what the model read
+and which model read it, and when; no name, no address. Sessions are kept only as a hash, to
+count one person's drawings and to split the class's drawings by person.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from digitpad.data import DATA
+from digitpad.preprocess import CANVAS_MIN_EXTENT, preprocess
+from digitpad.strokes import Strokes, pad_strokes, render_to_read
+
+if TYPE_CHECKING:
+    from digitpad.reading import Reading
+
+DEFAULT_DB = DATA / "class.db"
+DEFAULT_LIMIT = 10_000  # drawings the database holds at most (about 30 MB at the pad's largest)
+RATE_LIMIT = 20  # saves per session ...
+RATE_SECONDS = 60.0  # ... in this many seconds
+BUSY_SECONDS = 10.0  # a writer waits this long for another one (the command line, another app)
+# A stored drawing is its checked strokes to 0.1 canvas pixel, as the pad sends them: within
+# pad_strokes' limits (3,000 points, each at most "[-400.0,-400.0]," in JSON) that is under
+# 48,200 bytes, and the table refuses anything larger.
+MAX_DRAWING_BYTES = 50_000
+HELD_OUT_EVERY = 5  # one session in five is held out of training
+SAVED = "Saved: thank you"
+TOO_FAST = "You have saved many drawings in a minute; wait a little."
+FULL = ("The class's collection is full: nothing more can be saved until the person running "
+        "the app makes room.")
+NOT_A_DIGIT = "Tap one of the ten digits 0 to 9."
+
+# Each entry brings the schema from version i to i + 1 (PRAGMA user_version); never edit one
+# that has shipped, append a new one.
+MIGRATIONS: list[list[str]] = [
+    [f"""CREATE TABLE drawings (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created REAL NOT NULL,
+        session TEXT NOT NULL,
+        label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
+        strokes TEXT NOT NULL CHECK (length(strokes) <= {MAX_DRAWING_BYTES}),
+        read INTEGER NOT NULL CHECK (read BETWEEN 0 AND 9),
+        probabilities TEXT NOT NULL,
+        model TEXT NOT NULL,
+        digit BLOB NOT NULL CHECK (length(digit) = 784))"""],
+    # one row per drawing and session, so a second tap saves nothing; a session's last minute
+    # counted from an index, not a scan
+    ["ALTER TABLE drawings ADD COLUMN key TEXT",
+     "CREATE UNIQUE INDEX drawings_key ON drawings (key)",
+     "CREATE INDEX drawings_session ON drawings (session, created)"],
+]
+
+
+class ClassDataError(Exception):
+    """The database cannot be opened: not a database, a newer schema, or no way to write."""
+
+
+class NotSaved(Exception):
+    """A correction that was not kept; its message says why in plain words."""
+
+
+class Drawing(NamedTuple):
+    """One stored drawing."""
+
+    id: int
+    created: float
+    session: str
+    label: int
+    strokes: list
+    read: int
+    model: str
+
+
+@contextmanager
+def transaction(connection: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error: the write lock is taken first, so
+    checks and the write that depends on them see the same rows."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def migrate(connection: sqlite3.Connection) -> int:
+    """Apply the migrations the file has not had yet, in order, in one transaction."""
+    with transaction(connection):
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise ClassDataError(f"its schema version {version} is newer than this digitpad's "
+                                 f"{len(MIGRATIONS)}")
+        for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in statements:
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {number}")
+    return len(MIGRATIONS)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """The file in WAL mode with synchronous=FULL: a commit is on disk before "Saved" is said,
+    so it survives the server being killed and the machine losing power; its schema current."""
+    connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None,
+                                 check_same_thread=False)
+    if connection.execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal":
+        raise ClassDataError("it cannot be put in WAL mode")
+    connection.execute("PRAGMA synchronous=FULL")
+    migrate(connection)
+    return connection
+
+
+def session_id(session: str) -> str:
+    """What is stored of a browser session: a hash, enough to tell sessions apart."""
+    return hashlib.sha256(f"digitpad-class:{session}".encode()).hexdigest()[:16]
+
+
+def encode_strokes(strokes: Strokes) -> str:
+    """Checked strokes as compact JSON, to 0.1 canvas pixel as the pad sends them."""
+    return json.dumps([np.round(stroke, 1).tolist() for stroke in strokes],
+                      separators=(",", ":"))
+
+
+def as_uint8(digit: np.ndarray) -> np.ndarray:
+    """A 28x28 float digit (ink 1.0) as uint8 0-255, as MNIST's arrays are."""
+    return np.round(np.clip(digit, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+class ClassData:
+    """The class's drawings in one SQLite file; one connection shared by the server's threads,
+    used under a lock."""
+
+    def __init__(self, path: str | Path, limit: int = DEFAULT_LIMIT) -> None:
+        self.path, self.limit = Path(path), limit
+        self.lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.connection = connect(self.path)
+        except (sqlite3.Error, OSError) as e:
+            raise ClassDataError(f"cannot use {self.path} for the class's drawings: {e}") from e
+
+    def save(self, session: str, strokes: Strokes, label: object, reading: Reading,
+             model: str, now: float | None = None) -> str:
+        """Keep one corrected drawing; SAVED once it is committed (a second tap on the same
+        drawing saves nothing more). NotSaved when the tap, the session or the file say no."""
+        if type(label) is not int or not 0 <= label <= 9:
+            raise NotSaved(NOT_A_DIGIT)
+        session, text = session_id(session), encode_strokes(strokes)
+        key = hashlib.sha256(f"{session}\n{text}".encode()).hexdigest()
+        now = time.time() if now is None else now
+        query = self.connection.execute
+        with self.lock, transaction(self.connection):
+            if query("SELECT 1 FROM drawings WHERE key = ?", (key,)).fetchone():
+                return SAVED
+            recent = query("SELECT COUNT(*) FROM drawings WHERE session = ? AND created > ?",
+                           (session, now - RATE_SECONDS)).fetchone()[0]
+            if recent >= RATE_LIMIT:
+                raise NotSaved(TOO_FAST)
+            if query("SELECT COUNT(*) FROM drawings").fetchone()[0] >= self.limit:
+                raise NotSaved(FULL)
+            query("INSERT INTO drawings (created, session, label, strokes, read, probabilities, "
+                  "model, digit, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  (now, session, label, text, reading.best,
+                   json.dumps([round(float(p), 6) for p in reading.probabilities]), model,
+                   as_uint8(reading.digit).tobytes(), key))
+        return SAVED
+
+    def drawings(self) -> list[Drawing]:
+        """Every drawing, oldest first."""
+        with self.lock:
+            rows = self.connection.execute(
+                "SELECT id, created, session, label, strokes, read, model FROM drawings "
+                "ORDER BY id").fetchall()
+        return [Drawing(i, c, s, label, json.loads(text), r, m)
+                for i, c, s, label, text, r, m in rows]
+
+    def digits(self) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and the 28x28 uint8 digits the network saw when each was saved, newest first."""
+        with self.lock:
+            rows = self.connection.execute(
+                "SELECT label, digit FROM drawings ORDER BY id DESC").fetchall()
+        labels = np.array([label for label, _ in rows], dtype=np.int64)
+        images = np.frombuffer(b"".join(d for _, d in rows), np.uint8).reshape(-1, 28, 28)
+        return labels, images
+
+    def delete(self, drawing_id: int) -> bool:
+        with self.lock, transaction(self.connection):
+            return self.connection.execute("DELETE FROM drawings WHERE id = ?",
+                                           (drawing_id,)).rowcount == 1
+
+    def clear(self) -> int:
+        with self.lock, transaction(self.connection):
+            return self.connection.execute("DELETE FROM drawings").rowcount
+
+    def close(self) -> None:
+        with self.lock:
+            self.connection.close()
+
+
+# -- a training set from the class's drawings --------------------------------------------------
+
+def pad_digit(strokes: list) -> np.ndarray:
+    """A stored drawing's 28x28 digit exactly as the pad reads it (digitpad.reading.read_drawing),
+    as uint8 0-255."""
+    return as_uint8(preprocess(render_to_read(pad_strokes(strokes)), CANVAS_MIN_EXTENT))
+
+
+def is_held_out(session: str) -> bool:
+    """Whether a session's drawings are held out: a stable hash of its id, so the split never
+    changes as drawings are added, and a person is all in or all out."""
+    return int(hashlib.sha256(session.encode()).hexdigest()[:8], 16) % HELD_OUT_EVERY == 0
+
+
+@dataclass(frozen=True)
+class ClassSet:
+    """The class's drawings for training: 28x28 uint8 digits (ink 255) and uint8 labels, as
+    MNIST's arrays in digitpad.data.Mnist, so they go through the same augmentation."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_held: np.ndarray
+    y_held: np.ndarray
+
+
+def class_training_set(drawings: Sequence[Drawing]) -> ClassSet:
+    """Drawings rendered and preprocessed as the pad reads them, with one session in five held
+    out to measure on.
+
+    Mixing: a fixed share of each minibatch, 1/8 (16 of 128), drawn with replacement from
+    x_train whenever it is not empty. In proportion to their number (a few hundred beside
+    MNIST's 55,000) they would be under 1% of what the network sees and change nothing; as a
+    large share, a few hundred drawings would be memorised and MNIST's variety forgotten. At
+    1/8 each of 500 drawings is seen about 32 times in a 1,000-step run, like the pen styles'
+    share of ones and nines, and the other 7/8 keep MNIST's accuracy.
+    """
+    images = np.zeros((len(drawings), 28, 28), np.uint8)
+    for i, drawing in enumerate(drawings):
+        images[i] = pad_digit(drawing.strokes)
+    labels = np.array([d.label for d in drawings], np.uint8)
+    held = np.array([is_held_out(d.session) for d in drawings], bool)
+    return ClassSet(images[~held], labels[~held], images[held], labels[held])
+
+
+# -- the command line ------------------------------------------------------------------------
+
+def writers(drawings: Sequence[Drawing]) -> dict[str, int]:
+    """A small number per session, 1, 2, ... in the order each first saved."""
+    numbers: dict[str, int] = {}
+    for drawing in drawings:
+        numbers.setdefault(drawing.session, len(numbers) + 1)
+    return numbers
+
+
+def export_records(drawings: Sequence[Drawing]) -> list[dict]:
+    """The format of data/pendigits-dev.json.gz, so digitpad.evaluate strokes reads it."""
+    number = writers(drawings)
+    return [{"label": d.label, "writer": number[d.session], "split": "class",
+             "strokes": d.strokes} for d in drawings]
+
+
+def write_atomically(path: Path, records: list[dict]) -> None:
+    """JSON (gzipped for .gz) to a temporary file beside path, then renamed over it: a reader
+    sees the old file or the whole new one."""
+    data = json.dumps(records, separators=(",", ":")).encode()
+    if path.suffix == ".gz":
+        data = gzip.compress(data, mtime=0)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def list_drawings(drawings: Sequence[Drawing]) -> None:
+    number = writers(drawings)
+    print("id\tsaved\tdigit\tread\twriter\tmodel")
+    for d in drawings:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(d.created))
+        print(f"{d.id}\t{when}\t{d.label}\t{d.read}\t{number[d.session]}\t{d.model}")
+    counts = np.bincount([d.label for d in drawings], minlength=10)
+    print(f"{len(drawings)} drawings: " + ", ".join(f"{i}: {n}" for i, n in enumerate(counts)))
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m digitpad.classdata", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", default=str(DEFAULT_DB), help="the app's --db file")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="every drawing, oldest first, and counts per digit")
+    commands.add_parser("delete", help="delete one drawing").add_argument("id", type=int)
+    commands.add_parser("export", help="write the drawings as pen-drawn digits").add_argument(
+        "file", type=Path)
+    commands.add_parser("clear", help="delete every drawing").add_argument(
+        "--yes", action="store_true", help="do not ask")
+    return parser.parse_args(argv)
+
+
+def confirmed(question: str) -> bool:
+    """Whether the person typed y; no answer (no terminal) is no."""
+    try:
+        return input(question).strip().lower() == "y"
+    except EOFError:
+        return False
+
+
+def run(db: ClassData, args: argparse.Namespace) -> int:
+    """One command on an open database; the exit status."""
+    if args.command == "list":
+        list_drawings(db.drawings())
+    elif args.command == "delete":
+        if not db.delete(args.id):
+            print(f"error: no drawing {args.id}", file=sys.stderr)
+            return 1
+        print(f"deleted drawing {args.id}")
+    elif args.command == "export":
+        records = export_records(db.drawings())
+        write_atomically(args.file, records)
+        print(f"wrote {len(records)} drawings to {args.file}")
+    elif args.yes or confirmed(f"Delete all {len(db.drawings())} drawings? [y/N] "):
+        print(f"deleted {db.clear()} drawings")
+    else:
+        print("nothing deleted")
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not Path(args.db).is_file():  # a typo must not create an empty database
+        print(f"error: no class drawings at {args.db}", file=sys.stderr)
+        return 2
+    try:
+        db = ClassData(args.db)
+    except ClassDataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        return run(db, args)
+    except OSError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        db.close()
+
+if __name__ == "__main__":
+    sys.exit(main())
