@@ -176,6 +176,10 @@ def run_report_html(summary: dict) -> str:
     if "drawings_accuracy" in summary:
         cells.append(("real drawings", f"{summary['drawings_accuracy']:.2%}",
                       "pen-drawn digits by real people"))
+    if "class_accuracy" in summary:
+        trained = "trained with the rest" if summary["with_class_drawings"] else "not trained on"
+        cells.append(("the class's drawings", f"{summary['class_accuracy']:.2%}",
+                      f"{summary['class_held_out']} held out; {trained}"))
     cells.append(("training time", f"{summary['train_seconds']:.1f} s",
                   f"{summary['iterations_done']:,} iterations"
                   + (" (stopped early)" if summary["stopped_early"] else "")))
@@ -186,14 +190,17 @@ def run_report_html(summary: dict) -> str:
 
 
 RUN_COLUMNS = ["run", "network", "learning rate", "dropout", "iterations", "batch", "augment",
-               "test accuracy", "real drawings", "seconds"]
+               "class drawings", "test accuracy", "real drawings", "class's held out",
+               "seconds"]
 
 
 def runs_table(summaries: list[dict]) -> pd.DataFrame:
     """One row per run of this session, for comparing settings with results."""
     rows = [[s["run"], s["network"], s["learning_rate"], s["dropout"], s["iterations_done"],
-             s["batch_size"], "yes" if s["augment"] else "no", s["test_accuracy"],
-             s.get("drawings_accuracy"), s["train_seconds"]] for s in summaries]
+             s["batch_size"], "yes" if s["augment"] else "no",
+             "yes" if s["with_class_drawings"] else "no", s["test_accuracy"],
+             s.get("drawings_accuracy"), s.get("class_accuracy"), s["train_seconds"]]
+            for s in summaries]
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 

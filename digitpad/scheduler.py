@@ -22,16 +22,18 @@ from typing import Any
 
 import numpy as np
 
+from digitpad.classdata import ClassSet
 from digitpad.training import ConfigError, Diverged, Progress, TrainConfig
 
 log = logging.getLogger(__name__)
 
-WATCH_SECONDS = 2.0  # a run nobody has looked at for this long is stopped
+WATCH_SECONDS = 3.5  # a run nobody has looked at for this long is stopped (within 5 s in all)
 QUEUE_LIMIT = 60  # unfinished runs on the whole server
 MAX_RUN_SECONDS = 180.0  # a run expected to take longer here is refused
 SECONDS_PER_UNIT = 6e-11  # a step's arithmetic: seconds per (batch x weight), measured here
 STEP_SECONDS = 0.002  # a step's cost beyond its arithmetic
 AUGMENT_COST = 1.6  # augmented steps cost this much more
+CLASS_SHARE = 1 / 8  # of each minibatch from the class's drawings, when a run includes them
 WORKER_START_SECONDS = 120.0
 
 
@@ -51,6 +53,7 @@ class Outcome:
     history: list[Progress]
     test_probabilities: np.ndarray
     drawing_probabilities: np.ndarray | None
+    class_probabilities: np.ndarray | None  # on the class's held-out drawings, if any
 
 
 @dataclass
@@ -61,6 +64,7 @@ class Ticket:
     owner: str
     config: TrainConfig
     worker: int
+    mixed: ClassSet | None = None  # the class's drawings: trained on, and the held-out fifth
     progress: list[Progress] = field(default_factory=list)
     outcome: Outcome | None = None
     problem: str | None = None  # a plain sentence for the person, when the run failed
@@ -112,8 +116,10 @@ class Scheduler:
         threading.Thread(target=self.listen, daemon=True).start()
         threading.Thread(target=self.stop_unwatched, daemon=True).start()
 
-    def submit(self, owner: str, config: TrainConfig) -> Ticket:
-        """Queue a run for owner (a session), or Refused with a sentence saying why."""
+    def submit(self, owner: str, config: TrainConfig, mixed: ClassSet | None = None) -> Ticket:
+        """Queue a run for owner (a session), or Refused with a sentence saying why. With
+        mixed, the class's drawings are CLASS_SHARE of its minibatches (if mixed.x_train has
+        any) and it is scored on their held-out fifth."""
         seconds = expected_seconds(config)
         if seconds > MAX_RUN_SECONDS:
             raise Refused(f"This run would take about {seconds / 60:.0f} minutes here; the limit "
@@ -127,9 +133,9 @@ class Scheduler:
                 raise Refused(f"The server is training {len(unfinished)} runs, its limit. "
                               "Try again in a minute.")
             worker = min(range(len(self.inboxes)), key=lambda w: self.work_left(w, unfinished))
-            ticket = Ticket(next(self.numbers), owner, config, worker, on_stop=self.stop)
+            ticket = Ticket(next(self.numbers), owner, config, worker, mixed, on_stop=self.stop)
             self.tickets[ticket.number] = ticket
-        self.inboxes[worker].put(("start", ticket.number, config))
+        self.inboxes[worker].put(("start", ticket.number, (config, mixed)))
         return ticket
 
     def stop(self, ticket: Ticket, keep: bool) -> None:
@@ -268,7 +274,7 @@ class Baton:
 def worker_main(inbox: Any, outbox: Any, data_dir: str | None, drawings: str | None,
                 threads: int) -> None:
     """A training process: MNIST loaded once, a thread per run, one run computing at a time."""
-    os.nice(10)  # the server's own requests come first
+    os.nice(5)  # the server's own requests come first, three to one when both want a core
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -300,11 +306,15 @@ class Stop:
     keep: bool = True  # score and send what it learned
 
 
-def train_one(number: int, config: TrainConfig, data: Any, drawings: Any, baton: Baton,
-              stops: dict[int, Stop], send: Callable[[tuple], None]) -> None:
+def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any, drawings: Any,
+              baton: Baton, stops: dict[int, Stop], send: Callable[[tuple], None]) -> None:
     """Train one run in turns with the others; send its progress and its outcome."""
     from digitpad.model import make_predictor
-    from digitpad.training import train
+    from digitpad.training import mix_in, train
+
+    config, mixed = task
+    if mixed is not None:
+        data = mix_in(data, mixed.x_train, mixed.y_train, CLASS_SHARE)
 
     def report(progress: Progress) -> None:
         send(("progress", number, progress))
@@ -326,7 +336,9 @@ def train_one(number: int, config: TrainConfig, data: Any, drawings: Any, baton:
             [np.asarray(w) for w in result.model.get_weights()], result.iterations_done,
             result.train_seconds, result.val_accuracy, result.stopped_early, result.history,
             predict(data.x_test.astype(np.float32) / 255.0),
-            None if drawings is None else predict(drawings.images))))
+            None if drawings is None else predict(drawings.images),
+            None if mixed is None or not len(mixed.x_held)
+            else predict(mixed.x_held.astype(np.float32) / 255.0))))
     except (ConfigError, Diverged) as e:
         send(("failed", number, (str(e), "problem")))
     except Exception:  # logged for the server's operator; the person gets a plain sentence

@@ -69,6 +69,8 @@ class Run:
     reader: Reader
     test: Scores
     drawings: Scores | None
+    held_out: Scores | None = None  # on the class's held-out fifth of drawings, if any
+    with_class: bool = False  # the class's drawings were part of its minibatches
 
     @property
     def name(self) -> str:
@@ -81,6 +83,10 @@ class Run:
                   "test_accuracy": round(self.test.accuracy, 4)}
         if self.drawings is not None:
             record["drawings_accuracy"] = round(self.drawings.accuracy, 4)
+        if self.held_out is not None:
+            record["class_accuracy"] = round(self.held_out.accuracy, 4)
+            record["class_held_out"] = len(self.held_out.probabilities)
+        record["with_class_drawings"] = self.with_class
         return record
 
 
@@ -92,11 +98,15 @@ def finished_run(number: int, ticket: Ticket, data: Mnist, drawings: Drawings | 
     model.set_weights(outcome.weights)
     result = TrainResult(model, config, outcome.iterations_done, outcome.train_seconds,
                          outcome.val_accuracy, outcome.stopped_early, outcome.history)
-    drawn = None
+    drawn = held = None
     if drawings is not None and outcome.drawing_probabilities is not None:
         drawn = Scores.of_probabilities(outcome.drawing_probabilities, drawings.labels)
+    if ticket.mixed is not None and outcome.class_probabilities is not None:
+        held = Scores.of_probabilities(outcome.class_probabilities, ticket.mixed.y_held)
+    with_class = ticket.mixed is not None and len(ticket.mixed.x_train) > 0
     return Run(number, result, Reader(run_name(number), model),
-               Scores.of_probabilities(outcome.test_probabilities, data.y_test), drawn)
+               Scores.of_probabilities(outcome.test_probabilities, data.y_test), drawn, held,
+               with_class)
 
 
 @dataclass

@@ -7,7 +7,7 @@ import functools
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import keras
 import numpy as np
@@ -219,6 +219,17 @@ def accuracy(predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray,
              labels: np.ndarray) -> float:
     """Share of images whose most probable class is the label."""
     return float(np.mean(predict(images).argmax(axis=1) == labels))
+
+
+def mix_in(data: Mnist, images: np.ndarray, labels: np.ndarray, share: float) -> Mnist:
+    """MNIST whose training digits also hold these, repeated so that they are about `share` of
+    every minibatch: minibatches are drawn uniformly, so repeats set the mix without a second
+    sampler in the traced step."""
+    if len(images) == 0:
+        return data
+    copies = max(1, round(share * len(data.x_train) / ((1 - share) * len(images))))
+    return replace(data, x_train=np.concatenate([data.x_train, np.tile(images, (copies, 1, 1))]),
+                   y_train=np.concatenate([data.y_train, np.tile(labels, copies)]))
 
 
 @functools.lru_cache(maxsize=2)

@@ -37,8 +37,8 @@ from digitpad.ui.context import Shared
 
 SEVEN = REPO / "assets" / "example-7-paper.png"
 CACHE_SECONDS = 10
-LONG_RUN = [None, [], -3.0, 0.2, 20_000, 128, "512-256-128", False, 0]  # the Train button's data
-SHORT_RUN = [None, [], -3.0, 0.2, 300, 64, "softmax regression", False, 0]
+LONG_RUN = [None, [], -3.0, 0.2, 20_000, 128, "512-256-128", False, 0, False]  # Train's data
+SHORT_RUN = [None, [], -3.0, 0.2, 300, 64, "softmax regression", False, 0, False]
 STOPPED_WITHIN = 5.0  # seconds for a run to stop once nobody watches it (the issue's bound)
 NOISE = 10.0  # more seconds allowed on a shared, busy test machine
 BARS = re.compile(r'data-digit="(\d)" data-p="([0-9.]+)"')

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from digitpad import scheduler as scheduling
+from digitpad.classdata import ClassSet
 from digitpad.scheduler import Refused, Scheduler, Ticket
-from digitpad.training import TrainConfig
+from digitpad.training import TrainConfig, mix_in
 
 SMALL = TrainConfig(learning_rate=1e-3, dropout=0.2, iterations=300, batch_size=64,
                     hidden=(64,), seed=5)
@@ -102,6 +103,32 @@ def test_limits_refuse_with_a_plain_sentence(trainer, monkeypatch):
     finally:
         first.stop()
         watched(first)
+
+
+def test_the_class_drawings_teach_what_mnist_lacks(trainer, mnist):
+    """Digits turned on their side, a style MNIST lacks, stand in for a class's drawings: a run
+    that trains with them reads the held-out ones far better, and MNIST as well as before."""
+    sideways = np.rot90(mnist.x_test[:700], axes=(1, 2)).copy()
+    labels = mnist.y_test[:700]
+    drawings = ClassSet(sideways[:600], labels[:600], sideways[600:], labels[600:])
+    config = replace(SMALL, iterations=800, batch_size=128, hidden=(128,))
+    without = trainer.submit("a", config, replace(drawings, x_train=sideways[:0],
+                                                  y_train=labels[:0]))
+    with_them = trainer.submit("b", config, drawings)
+    watched(without, with_them)
+    held = [float(np.mean(t.outcome.class_probabilities.argmax(axis=1) == labels[600:]))
+            for t in (without, with_them)]
+    assert held[1] > held[0] + 0.2, held
+    assert accuracy_of(with_them, mnist.y_test) > 0.9
+
+
+def test_mixing_in_gives_the_share_asked_for(mnist):
+    extra = mnist.x_test[:300]
+    mixed = mix_in(mnist, extra, mnist.y_test[:300], 1 / 8)
+    added = len(mixed.x_train) - len(mnist.x_train)
+    assert added % 300 == 0 and abs(added / len(mixed.x_train) - 1 / 8) < 0.01
+    assert np.array_equal(mixed.x_train[-300:], extra)
+    assert mix_in(mnist, extra[:0], mnist.y_test[:0], 1 / 8) is mnist
 
 
 def test_a_run_nobody_watches_stops_within_seconds(trainer):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from weakref import WeakValueDictionary
 
-from digitpad.classdata import ClassData
+from digitpad.classdata import ClassData, ClassSet, class_training_set
 from digitpad.data import Mnist
 from digitpad.reading import Reader
 from digitpad.scheduler import Scheduler
@@ -30,6 +30,7 @@ class Shared:
     # Gradio forgets without telling (past its time to live or its session limit) is freed too
     labs: WeakValueDictionary[str, Lab] = field(default_factory=WeakValueDictionary)
     shipped_scores: dict[str, Scores | None] = field(default_factory=dict)  # filled on demand
+    class_cache: tuple[tuple[int, int], ClassSet | None] = ((-1, -1), None)
 
     def reader(self, lab: Lab) -> Reader:
         """The model this session draws with: one of its runs, or the shipped one."""
@@ -46,6 +47,19 @@ class Shared:
             self.shipped_scores["drawings"] = drawing_scores(self.shipped.predict,
                                                              self.drawings.drawings)
         return self.shipped_scores.get("test"), self.shipped_scores["drawings"]
+
+    def class_set(self, include: bool) -> ClassSet | None:
+        """The class's drawings for a run: trained on when include, their held-out fifth
+        scored always. Drawn once per state of the collection, not once per run."""
+        if self.classdata is None:
+            return None
+        drawings = self.classdata.drawings()
+        key = (len(drawings), drawings[-1].id if drawings else 0)
+        if self.class_cache[0] != key:
+            self.class_cache = (key, class_training_set(drawings))
+        whole = self.class_cache[1]
+        return whole if include else replace(whole, x_train=whole.x_train[:0],
+                                             y_train=whole.y_train[:0])
 
     def open_lab(self, session: str, lab: Lab) -> Lab:
         """Remember the session's Lab, so closing its tab frees its models at once."""

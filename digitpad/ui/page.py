@@ -97,7 +97,8 @@ def add_api(shared: Shared) -> None:
         try:
             config = app_config(learning_rate, dropout, iterations, batch_size, network,
                                 augment, seed)
-            ticket = shared.trainer.submit(request.session_hash, config)
+            mixed = await asyncio.to_thread(shared.class_set, False)  # scored, not trained on
+            ticket = shared.trainer.submit(request.session_hash, config, mixed)
         except (ConfigError, Refused) as e:
             raise gr.Error(str(e)) from e
         while not ticket.finished.is_set():

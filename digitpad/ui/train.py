@@ -45,7 +45,7 @@ class TrainTab:
 
     def __init__(self, shared: Shared, state: gr.State) -> None:
         self.shared, self.state = shared, state
-        with gr.Tab("Train", elem_id="train-tab"):
+        with gr.Tab("Train", elem_id="train-tab") as self.tab:
             gr.Markdown("Retrain the network on MNIST's 55,000 training digits and watch it "
                         "learn. Then press *Use for drawing* and try it on the Draw tab.")
             if shared.data_problem:
@@ -75,6 +75,9 @@ class TrainTab:
                                          "as people draw them")
         self.seed = gr.Number(DEFAULTS.seed, precision=0, minimum=0, label="Random seed",
                               elem_id="seed")
+        self.with_class = gr.Checkbox(False, label=self.class_label(),
+                                      visible=self.shared.classdata is not None,
+                                      elem_id="with-class")
         with gr.Row():
             self.start = gr.Button("Train", variant="primary", elem_id="train",
                                    interactive=can_train)
@@ -145,15 +148,21 @@ class TrainTab:
                                                   run.test.probabilities, 12),
                 self.state: lab}
 
+    def class_label(self) -> str:
+        """The box's label, with how many drawings the class has corrected so far."""
+        count = len(self.shared.classdata.drawings()) if self.shared.classdata else 0
+        return f"Include the class's drawings ({count:,}), as 1 in 8 of each minibatch"
+
     async def watch(self, configs: list[TrainConfig], lab: Lab, shown: list[int],
-                    owner: str) -> AsyncIterator[dict]:
+                    owner: str, with_class: bool) -> AsyncIterator[dict]:
         """Run configs one after another for this session, streaming progress and curves.
 
         Async, so that thirty people watching their runs hold no server threads while they wait.
         """
+        mixed = await asyncio.to_thread(self.shared.class_set, with_class)
         for config in configs:
             try:
-                ticket = lab.ticket = self.shared.trainer.submit(owner, config)
+                ticket = lab.ticket = self.shared.trainer.submit(owner, config, mixed)
             except Refused as e:
                 yield {self.status: message_html(str(e), "problem")}
                 return
@@ -173,7 +182,8 @@ class TrainTab:
         """An event handler training plan(the sliders' settings), one run after another."""
         async def on_click(lab: Lab, shown: list[int], rate_exponent: float, dropout: float,
                            iterations: int, batch_size: int, network: str, augment: bool,
-                           seed: int, request: gr.Request) -> AsyncIterator[dict]:
+                           seed: int, with_class: bool,
+                           request: gr.Request) -> AsyncIterator[dict]:
             self.shared.open_lab(request.session_hash, lab)  # the Lab that will own these runs
             try:
                 config = app_config(10.0 ** rate_exponent, dropout, iterations, batch_size,
@@ -181,7 +191,8 @@ class TrainTab:
             except ConfigError as e:
                 yield {self.status: message_html(str(e), "problem")}
                 return
-            async for update in self.watch(plan(config), lab, shown, request.session_hash):
+            async for update in self.watch(plan(config), lab, shown, request.session_hash,
+                                           with_class is True):
                 yield update
         return on_click
 
@@ -204,7 +215,7 @@ class TrainTab:
                 self.run_mistakes, self.state]
         training = dict(concurrency_limit=QUEUE_LIMIT, concurrency_id="train",
                         show_progress_on=self.progress, api_visibility="private")
-        inputs = [self.state, self.compare, *controls]
+        inputs = [self.state, self.compare, *controls, self.with_class]
         self.start.click(self.trains(lambda c: [c]), inputs, live, **training)
         self.dropout_pair.click(self.trains(lambda c: [replace(c, dropout=0.5),
                                                        replace(c, dropout=0.0)]),
@@ -220,6 +231,8 @@ class TrainTab:
                            api_visibility="private")
         self.chosen.input(self.choose, [self.state, self.chosen], self.download,
                           api_visibility="private")
+        self.tab.select(lambda: gr.Checkbox(label=self.class_label()), None, self.with_class,
+                        queue=False, api_visibility="private")
 
 
 def shown_curves(lab: Lab, shown: list[int]) -> Curves:
