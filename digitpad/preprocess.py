@@ -6,9 +6,10 @@ the result on 28x28 so that its centre of mass sits at the centre. Ink is 1.0, p
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -42,6 +43,8 @@ def to_gray(image: Any) -> np.ndarray:
         image = image.get("composite")
         if image is None:
             raise NoInk("The canvas is empty: draw a digit.")
+    if isinstance(image, io.IOBase):  # an image file's bytes in memory, as an HTTP body brings
+        image = open_image(image)
     if isinstance(image, (str, os.PathLike)):
         image = open_image(Path(image))
     if isinstance(image, np.ndarray):
@@ -53,17 +56,18 @@ def to_gray(image: Any) -> np.ndarray:
     return pil_to_gray(image)
 
 
-def open_image(path: Path) -> Image.Image:
+def open_image(path: Path | BinaryIO) -> Image.Image:
     """Open an image file fully (first frame of an animation); BadImage if it is not one."""
+    name = path.name if isinstance(path, Path) else "This file"
     try:
         with Image.open(path) as im:
             im.seek(0)
             im.load()
             return ImageOps.exif_transpose(im)
     except Image.DecompressionBombError as e:
-        raise BadImage(f"{path.name} is too large ({e}).") from e
+        raise BadImage(f"{name} is too large ({e}).") from e
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise BadImage(f"{path.name} is not a readable image ({type(e).__name__}).") from e
+        raise BadImage(f"{name} is not a readable image.") from e
 
 
 def array_to_pil(array: np.ndarray) -> Image.Image:
