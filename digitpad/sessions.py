@@ -3,6 +3,7 @@ that can be watched and stopped, and the runs one browser session keeps."""
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import tempfile
 import threading
@@ -75,6 +76,7 @@ class Run:
     reader: Reader
     test: Scores
     drawings: Scores | None
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(16))  # for ?model= of the API
 
     @property
     def name(self) -> str:
@@ -82,7 +84,7 @@ class Run:
 
     def summary(self) -> dict:
         """The /train API's answer: settings, accuracies and time, JSON-able."""
-        record = {**self.result.summary(), "run": self.number,
+        record = {**self.result.summary(), "run": self.number, "id": self.id,
                   "network": network_name(self.result.config.hidden),
                   "test_accuracy": round(self.test.accuracy, 4)}
         if self.drawings is not None:
@@ -132,9 +134,11 @@ class Lab:
     active: Run | None = None
     job: Job | None = None
     folder: Path | None = None  # made on the first download, removed by close()
+    models: dict[str, Reader] = field(default_factory=dict)  # the server's, by id: Shared.models
 
     def add(self, run: Run) -> Run:
         self.runs.append(run)
+        self.models[run.id] = run.reader
         return run
 
     def next_number(self) -> int:
@@ -153,6 +157,8 @@ class Lab:
         """Free the session's models and files (the session ended or timed out)."""
         if self.job is not None:
             self.job.stop.set()
+        for run in self.runs:
+            self.models.pop(run.id, None)
         self.runs.clear()
         self.active = None
         if self.folder is not None:

@@ -23,6 +23,10 @@ class Shared:
     drawings: DrawingsLoader
     labs: dict[str, Lab] = field(default_factory=dict)  # by session, freed when a tab closes
     shipped_scores: dict[str, Scores | None] = field(default_factory=dict)  # filled on demand
+    models: dict[str, Reader] = field(default_factory=dict)  # what the HTTP API reads with, by id
+
+    def __post_init__(self) -> None:
+        self.models["shipped"] = self.shipped
 
     def reader(self, lab: Lab) -> Reader:
         """The model this session draws with: one of its runs, or the shipped one."""
@@ -41,8 +45,10 @@ class Shared:
         return self.shipped_scores.get("test"), self.shipped_scores["drawings"]
 
     def open_lab(self, session: str, lab: Lab) -> Lab:
-        """Remember the session's Lab, so closing its tab frees its models at once."""
+        """Remember the session's Lab, so closing its tab frees its models at once; its runs'
+        models join the server's, by id."""
         self.labs[session] = lab
+        lab.models = self.models
         return lab
 
     def close_lab(self, session: str) -> None:

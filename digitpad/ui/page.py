@@ -89,7 +89,7 @@ def add_api(shared: Shared) -> None:
         except (ConfigError, Diverged) as e:
             raise gr.Error(str(e)) from e
         summary = score_run(0, result, shared.data, shared.drawings.drawings).summary()
-        return {key: value for key, value in summary.items() if key != "run"}
+        return {key: value for key, value in summary.items() if key not in ("run", "id")}
 
     gr.api(predict, api_name="predict")
     gr.api(train_model, api_name="train", concurrency_limit=1, concurrency_id="train")
