@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from digitpad.api import MAX_BODY, routes
 from digitpad.data import SHIPPED_DRAWINGS, MnistError, load_mnist
 from digitpad.model import SHIPPED_MODEL, ModelError, load_model
 from digitpad.reading import Reader
@@ -22,7 +23,6 @@ from digitpad.ui import ASSETS
 from digitpad.ui.context import Shared
 from digitpad.ui.page import build
 
-MAX_UPLOAD = "10mb"
 TRAINING_OFF = "Training is off on this server: its MNIST files are missing or damaged."
 
 
@@ -64,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
                     DrawingsLoader(Path(args.drawings)))
     demo = build(shared)
     demo.queue(default_concurrency_limit=4)
+    # the FastAPI app Gradio makes starts with the plain HTTP API's routes (digitpad/api.py)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,
-                css=(ASSETS / "app.css").read_text(), max_file_size=MAX_UPLOAD)
+                css=(ASSETS / "app.css").read_text(), max_file_size=MAX_BODY,
+                app_kwargs={"routes": routes(shared.models)})
     return 0
 
 
