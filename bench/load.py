@@ -165,8 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noop", action="store_true",
                         help="against bench/noop_app.py: Gradio's own cost, no reading at all")
     parser.add_argument("--nginx", type=int, metavar="COPIES",
-                        help="this many copies of the app behind nginx; with --pad or --rest "
-                             "(gradio_client does not keep nginx's cookie)")
+                        help="this many copies of the app behind nginx")
     parser.add_argument("--model", default=MODEL)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder, serving(args) as (url, pids):

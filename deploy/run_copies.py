@@ -1,11 +1,12 @@
 """Several copies of the app behind nginx on this machine, each visitor kept on one copy by a
 cookie.
 
-    python -m deploy.run_copies N [PORT [-- app.py flags]]
+    python -m deploy.run_copies [--host 0.0.0.0] N [PORT [-- app.py flags]]
 
 Starts N copies of app.py on free 127.0.0.1 ports and waits until each answers, then writes
 deploy/nginx.conf with their ports into a temporary folder and runs Debian's nginx from there
-(its pid, logs and temporary files too, nothing in /var) on 127.0.0.1:PORT (default 8080).
+(its pid, logs and temporary files too, nothing in /var) on 127.0.0.1:PORT (default 8080;
+--host 0.0.0.0 lets a classroom in, the copies stay on 127.0.0.1).
 Ctrl+C or SIGTERM stops nginx and the copies. Flags after -- go to every copy, e.g.
 `-- --model model/digitpad.keras --data-dir ../shared/mnist`.
 """
@@ -57,11 +58,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def nginx_config(ports: Sequence[int], listen: int) -> str:
-    """deploy/nginx.conf with one upstream server per copy, listening on 127.0.0.1:listen."""
+def nginx_config(ports: Sequence[int], listen: int, host: str = "127.0.0.1") -> str:
+    """deploy/nginx.conf with one upstream server per copy, listening on host:listen."""
     servers = "\n".join(f"        server 127.0.0.1:{port};" for port in ports)
     return (TEMPLATE.read_text().replace("@SERVERS@", servers)
-            .replace("@LISTEN@", f"127.0.0.1:{listen}"))
+            .replace("@LISTEN@", f"{host}:{listen}"))
 
 
 @contextmanager
@@ -103,9 +104,10 @@ def tail(log: Path, chars: int = 3000) -> str:
 
 
 @contextmanager
-def running_copies(copies: int, port: int, app_args: Sequence[str] = ()) -> Iterator[Copies]:
-    """copies of app.py on free ports and nginx on 127.0.0.1:port in front, all stopped on
-    leaving; the copies start at the same time."""
+def running_copies(copies: int, port: int, app_args: Sequence[str] = (),
+                   host: str = "127.0.0.1") -> Iterator[Copies]:
+    """copies of app.py on free ports and nginx on host:port in front, all stopped on leaving;
+    the copies start at the same time."""
     with tempfile.TemporaryDirectory(prefix="digitpad-nginx-") as name, ExitStack() as stack:
         folder = Path(name)
         ports = [free_port() for _ in range(copies)]
@@ -118,7 +120,7 @@ def running_copies(copies: int, port: int, app_args: Sequence[str] = ()) -> Iter
         folder.chmod(0o755)  # run as root, nginx's workers are "nobody": they need temp/
         for sub in ("logs", "temp"):
             (folder / sub).mkdir()
-        (folder / "nginx.conf").write_text(nginx_config(ports, port))
+        (folder / "nginx.conf").write_text(nginx_config(ports, port, host))
         log = folder / "logs" / "nginx.out"
         nginx = stack.enter_context(process(
             [NGINX, "-c", folder / "nginx.conf", "-p", folder, "-e", "logs/error.log",
@@ -139,13 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("copies", type=int, help="how many copies of the app (one per core)")
     parser.add_argument("port", type=int, nargs="?", default=8080, help="nginx's port")
     parser.add_argument("app_args", nargs="*", help="after --: flags for every app.py")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="nginx's address; 0.0.0.0 lets other machines in")
     args = parser.parse_args(argv)
     if not NGINX.is_file():
         print(f"error: nginx is not installed ({NGINX}): apt-get install nginx", file=sys.stderr)
         return 1
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
-        with running_copies(args.copies, args.port, args.app_args) as copies:
+        with running_copies(args.copies, args.port, args.app_args, args.host) as copies:
             print(f"{args.copies} copies ({', '.join(copies.copy_urls)}) behind nginx: open "
                   f"{copies.url}\nlogs in {copies.folder}; Ctrl+C stops them all", flush=True)
             while True:
