@@ -120,6 +120,7 @@ def read(kind: str, body: bytes, predict: Callable[[np.ndarray], np.ndarray]) ->
 
 
 def answer(reading: Reading) -> dict:
+    """The JSON answer, its probabilities rounded as /predict rounds them."""
     probabilities = [round(float(p), 6) for p in reading.probabilities]
     return {"digit": reading.best, "confidence": probabilities[reading.best],
             "probabilities": probabilities}
