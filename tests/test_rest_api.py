@@ -166,9 +166,11 @@ def test_body_declared_over_the_limit_is_refused_before_it_is_sent(app_server, a
 
 
 def test_chunked_body_over_the_limit_is_refused_once_it_passes_it(app_server, api):
-    """10 MB and 64 KB of a 12 MB chunked body, and no end: the server answers 413 anyway."""
+    """10 MB and one byte of a 12 MB chunked body, and no end: the server answers 413 anyway.
+    (The byte over comes in a chunk of its own: a server that stops reading with bytes left
+    unread resets the connection, and the answer can be lost before it is read.)"""
     chunk = b"\0" * 65536
-    parts = [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * (MAX_BODY // len(chunk) + 1)
+    parts = [b"%x\r\n%s\r\n" % (len(chunk), chunk)] * (MAX_BODY // len(chunk)) + [b"1\r\n\0\r\n"]
     status, body, _ = raw_post(app_server, "Transfer-Encoding: chunked\r\n", parts)
     assert status == 413, body
     assert b"larger than 10 MB" in body
