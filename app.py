@@ -17,6 +17,7 @@ from pathlib import Path
 
 from starlette.middleware import Middleware
 
+from digitpad.api import MAX_BODY, routes
 from digitpad.classdata import DEFAULT_DB, DEFAULT_LIMIT, ClassData, ClassDataError
 from digitpad.data import SHIPPED_DRAWINGS, MnistError, load_mnist
 from digitpad.limits import BodyLimit
@@ -28,7 +29,6 @@ from digitpad.ui import ASSETS
 from digitpad.ui.context import Shared
 from digitpad.ui.page import build
 
-MAX_UPLOAD = "10mb"
 TRAINING_OFF = "Training is off on this server: its MNIST files are missing or damaged."
 
 
@@ -97,9 +97,11 @@ def main(argv: list[str] | None = None) -> int:
                     open_classdata(args.db, args.db_limit))
     demo = build(shared, args.cache_seconds)
     demo.queue(default_concurrency_limit=4)
+    # the FastAPI app Gradio makes starts with the plain HTTP API's routes (digitpad/api.py)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,
-                css=(ASSETS / "app.css").read_text(), max_file_size=MAX_UPLOAD,
-                app_kwargs={"middleware": [Middleware(BodyLimit)]})
+                css=(ASSETS / "app.css").read_text(), max_file_size=MAX_BODY,
+                app_kwargs={"routes": routes(shared.models),
+                            "middleware": [Middleware(BodyLimit)]})
     return 0
 
 

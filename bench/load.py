@@ -1,6 +1,8 @@
-"""A classroom at once: N students each sending a drawing every 500 ms (/predict, or the pad).
+"""A classroom at once: N students each sending a drawing every 500 ms (/predict, the pad, or
+the plain HTTP API).
 
-    python -m bench.load [--students 30] [--seconds 60] [--pad] [--train] [--knee]
+    python -m bench.load [--students 30] [--seconds 60] [--pad | --rest] [--train] [--knee]
+                         [--nginx COPIES]
 
 Starts the app on a free port (127.0.0.1 only) and runs one gradio_client per student in its
 own thread; each uploads the same canvas-sized PNG of a drawn digit and waits for the ten
@@ -9,9 +11,13 @@ the Draw tab's pad makes the browser do: send the strokes of a 4, then of a 1, i
 the pad's change event (raw HTTP, one session per student) and wait for the result panel's
 HTML. Prints throughput, p50/p95/p99 latency and errors next to the targets (30 students for
 60 s: p95 <= 250 ms, no errors; with a training running at the same time: p95 <= 500 ms).
+--rest makes each student POST the same PNG to /api/predict instead (plain HTTP, one request,
+one answer: no upload, queue or event stream; target p95 <= 100 ms).
 --train runs one /train call of 2000 iterations alongside; --knee steps the class size up and
-reports the first size whose p95 exceeds 1 s. Both combine with --pad. --noop runs the class
-against bench/noop_app.py, whose /predict reads nothing: what Gradio's own protocol allows.
+reports the first size whose p95 exceeds 1 s. Both combine with --pad and --rest. --noop runs the
+class against bench/noop_app.py, whose /predict reads nothing: what Gradio's own protocol allows.
+--nginx COPIES runs that many copies of the app behind nginx (deploy/run_copies.py) and sends
+the class through nginx; the app's CPU is then that of all the copies.
 Measuring starts once the app is idle (it loads drawings in the background after it answers).
 The students run on the same machine as the app, so they share its cores; each run prints the
 CPU used by the app, by the students and by everything else. Exits 0 whatever the figures.
@@ -24,25 +30,37 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
 from PIL import Image
 
+from deploy.run_copies import free_port, running_copies
 from digitpad.harness.classroom import (
     FOUR,
     ApiStudent,
     PadStudent,
+    RestStudent,
     Student,
     pad_drawings,
     report,
     run_class,
 )
-from digitpad.harness.server import MODEL, connect, has_train, pad_event, running_app, settle
+from digitpad.harness.server import (
+    MODEL,
+    app_pid,
+    connect,
+    has_train,
+    pad_event,
+    running_app,
+    settle,
+)
 from digitpad.strokes import fit_to_canvas, render
 
 TARGET_P95 = 0.250
+TARGET_P95_REST = 0.100  # one plain request per drawing, no upload, queue or stream
 TARGET_P95_TRAINING = 0.500
 KNEE_P95 = 1.0
 KNEE_STEPS = (10, 20, 30, 45, 60, 80, 100, 130, 160)
@@ -69,8 +87,8 @@ def train_alongside(url: str, outcome: dict) -> None:
         client.close()
 
 
-def with_training(url: str, make: Callable[[], Student], students: int,
-                  seconds: float) -> None:
+def with_training(url: str, make: Callable[[], Student], students: int, seconds: float,
+                  pids: list[int]) -> None:
     """The class drawing while one training runs; skipped if the app has no /train yet."""
     if not has_train(url):
         print("--train: this app has no /train endpoint yet; skipped")
@@ -79,7 +97,7 @@ def with_training(url: str, make: Callable[[], Student], students: int,
     trainer = threading.Thread(target=train_alongside, args=(url, outcome), daemon=True)
     trainer.start()
     time.sleep(1.0)  # let the training get going before the class starts
-    stats = run_class(url, make, students, seconds)
+    stats = run_class(url, make, students, seconds, pids)
     print("with one training (2000 iterations of 512-256-128) running at the same time:")
     report(stats, TARGET_P95_TRAINING)
     trainer.join(timeout=600)
@@ -93,16 +111,43 @@ def with_training(url: str, make: Callable[[], Student], students: int,
         print("  training still running after 600 s")
 
 
-def knee(url: str, make: Callable[[], Student], seconds: float) -> None:
+def knee(url: str, make: Callable[[], Student], seconds: float, pids: list[int]) -> None:
     """Grow the class step by step; the first size whose p95 exceeds KNEE_P95."""
     for students in KNEE_STEPS:
-        stats = run_class(url, make, students, seconds)
+        stats = run_class(url, make, students, seconds, pids)
         report(stats)
         if stats.p(95) > KNEE_P95 or stats.errors:
             print(f"knee: p95 > {1000 * KNEE_P95:.0f} ms or errors first at {students} students "
                   f"(p95={1000 * stats.p(95):.0f} ms, errors={len(stats.errors)})")
             return
     print(f"knee: p95 stayed <= {1000 * KNEE_P95:.0f} ms up to {KNEE_STEPS[-1]} students")
+
+
+@contextmanager
+def serving(args: argparse.Namespace) -> Iterator[tuple[str, list[int]]]:
+    """The app, or --nginx copies of it behind nginx, once idle: the URL and the apps' pids."""
+    if args.nginx:
+        with running_copies(args.nginx, free_port(), ("--model", args.model)) as copies:
+            waited = max(settle(url) for url in copies.copy_urls)
+            print(f"{args.nginx} copies behind nginx, idle after {waited:.0f} s")
+            yield copies.url, copies.pids
+        return
+    with running_app(args.model, script="bench/noop_app.py" if args.noop else "app.py") as url:
+        print(f"app idle after {settle(url):.0f} s")
+        yield url, [app_pid(url)]
+
+
+def students(args: argparse.Namespace, url: str, folder: Path) -> Callable[[], Student]:
+    """What makes one student of the kind asked for, and says which kind it is."""
+    if args.pad:
+        print("students draw on the pad (its change event)")
+        return partial(PadStudent, url, pad_event(url), pad_drawings())
+    if args.rest:
+        print("students POST a PNG to /api/predict")
+        return partial(RestStudent, url, canvas_png(folder).read_bytes())
+    print("students upload a PNG to /predict"
+          + (" of bench/noop_app.py, which reads nothing" if args.noop else ""))
+    return partial(ApiStudent, url, canvas_png(folder))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,25 +160,23 @@ def main(argv: list[str] | None = None) -> int:
                         help="draw through the pad's change event, as the page does")
     parser.add_argument("--train", action="store_true", help="one /train run at the same time")
     parser.add_argument("--knee", action="store_true", help="step the class size up")
+    parser.add_argument("--rest", action="store_true",
+                        help="POST a PNG to the plain HTTP API, /api/predict")
     parser.add_argument("--noop", action="store_true",
                         help="against bench/noop_app.py: Gradio's own cost, no reading at all")
+    parser.add_argument("--nginx", type=int, metavar="COPIES",
+                        help="this many copies of the app behind nginx")
     parser.add_argument("--model", default=MODEL)
     args = parser.parse_args(argv)
-    script = "bench/noop_app.py" if args.noop else "app.py"
-    with (tempfile.TemporaryDirectory() as folder,
-          running_app(args.model, script=script) as url):
-        make = (partial(PadStudent, url, pad_event(url), pad_drawings()) if args.pad
-                else partial(ApiStudent, url, canvas_png(Path(folder))))
-        print(f"app idle after {settle(url):.0f} s")
-        print("students draw on the pad (its change event)" if args.pad
-              else "students upload a PNG to /predict"
-              + (" of bench/noop_app.py, which reads nothing" if args.noop else ""))
+    with tempfile.TemporaryDirectory() as folder, serving(args) as (url, pids):
+        make = students(args, url, Path(folder))
         if args.knee:
-            knee(url, make, max(10.0, args.seconds / 3))
+            knee(url, make, max(10.0, args.seconds / 3), pids)
         elif args.train:
-            with_training(url, make, args.students, args.seconds)
+            with_training(url, make, args.students, args.seconds, pids)
         else:
-            report(run_class(url, make, args.students, args.seconds), TARGET_P95)
+            target = TARGET_P95_REST if args.rest else TARGET_P95
+            report(run_class(url, make, args.students, args.seconds, pids), target)
     return 0
 
 

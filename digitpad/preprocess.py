@@ -6,10 +6,11 @@ the result on 28x28 so that its centre of mass sits at the centre. Ink is 1.0, p
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -54,6 +55,8 @@ class BadImage(ValueError):
 
 def to_gray(image: Any) -> np.ndarray:
     """Any supported input as a float32 HxW array in [0, 1], 0 black; RGBA over white."""
+    if isinstance(image, io.IOBase):  # an image file's bytes in memory, as an HTTP body brings
+        return file_to_gray(image)
     if isinstance(image, (str, os.PathLike)):
         return file_to_gray(Path(image))
     if isinstance(image, np.ndarray):
@@ -65,7 +68,7 @@ def to_gray(image: Any) -> np.ndarray:
     return pil_to_gray(image)
 
 
-def open_image(path: Path) -> Image.Image:
+def open_image(path: Path | BinaryIO) -> Image.Image:
     """The file opened lazily, its header read and no pixel decoded; BadImage if it is no image
     or too large to read cheaply."""
     try:
@@ -81,7 +84,7 @@ def open_image(path: Path) -> Image.Image:
     return image
 
 
-def file_to_gray(path: Path) -> np.ndarray:
+def file_to_gray(path: Path | BinaryIO) -> np.ndarray:
     """Grey levels of an image file's first frame, upright, decoding only what the digit needs."""
     with open_image(path) as image:
         try:

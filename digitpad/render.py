@@ -186,6 +186,10 @@ def run_report_html(summary: dict) -> str:
     body = "".join(f'<div class="dp-score"><div class="dp-score-name">{name}</div>'
                    f'<div class="dp-score-value">{value}</div>'
                    f'<div class="dp-score-note">{note}</div></div>' for name, value, note in cells)
+    if "id" in summary:  # this run's model for programs: POST /api/predict?model=<id>
+        body += (f'<div class="dp-score dp-run-id"><div class="dp-score-name">model id</div>'
+                 f'<code style="word-break: break-all">{html.escape(summary["id"])}</code>'
+                 f'<div class="dp-score-note">for the HTTP API\'s ?model=</div></div>')
     return f'<div class="dp-scores" data-run="{summary["run"]}">{body}</div>'
 
 

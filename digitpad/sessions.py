@@ -3,6 +3,7 @@ session keeps."""
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import tempfile
 import weakref
@@ -71,6 +72,7 @@ class Run:
     drawings: Scores | None
     held_out: Scores | None = None  # on the class's held-out fifth of drawings, if any
     with_class: bool = False  # the class's drawings were part of its minibatches
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(16))  # for ?model= of the API
 
     @property
     def name(self) -> str:
@@ -78,7 +80,7 @@ class Run:
 
     def summary(self) -> dict:
         """The /train API's answer: settings, accuracies and time, JSON-able."""
-        record = {**self.result.summary(), "run": self.number,
+        record = {**self.result.summary(), "run": self.number, "id": self.id,
                   "network": network_name(self.result.config.hidden),
                   "test_accuracy": round(self.test.accuracy, 4)}
         if self.drawings is not None:
@@ -117,9 +119,14 @@ class Lab:
     active: Run | None = None
     ticket: Ticket | None = None  # the run it is training, if any
     folder: Path | None = None  # made on the first download, removed by close()
+    models: dict[str, Reader] = field(default_factory=dict)  # the server's, by id: Shared.models
 
     def add(self, run: Run) -> Run:
+        """Keep a run, and offer it to the HTTP API by its id until the session ends (or, if
+        it is never closed, until the Lab is freed)."""
         self.runs.append(run)
+        self.models[run.id] = run.reader
+        weakref.finalize(self, self.models.pop, run.id, None)
         return run
 
     def next_number(self) -> int:
@@ -147,6 +154,8 @@ class Lab:
         """Free the session's models and files (the session ended or timed out)."""
         if self.ticket is not None:
             self.ticket.stop()
+        for run in self.runs:
+            self.models.pop(run.id, None)
         self.runs.clear()
         self.active = None
         if self.folder is not None:

@@ -1,5 +1,6 @@
 """A class at once: N students in threads, each drawing every PERIOD seconds through the pad's
-event or the /predict API, with latency percentiles and the CPU each side used."""
+event, the /predict API or the plain HTTP API, with latency percentiles and the CPU each side
+used."""
 
 from __future__ import annotations
 
@@ -84,6 +85,26 @@ class ApiStudent:
         self.client.close()
 
 
+@dataclass
+class RestStudent:
+    """POSTs the PNG's bytes to the plain HTTP API, /api/predict: one request, one answer."""
+
+    url: str
+    image: bytes
+    client: httpx.Client = field(
+        default_factory=lambda: httpx.Client(verify=False, timeout=REQUEST_TIMEOUT))
+
+    def draw(self) -> None:
+        answer = self.client.post(self.url + "api/predict", content=self.image,
+                                  headers={"Content-Type": "image/png"})
+        answer.raise_for_status()
+        if len(answer.json()["probabilities"]) != 10:
+            raise ValueError(f"no answer: {answer.text[:300]}")
+
+    def close(self) -> None:
+        self.client.close()
+
+
 def pad_drawings() -> list[list]:
     """The pad's values for a 4 and a 1: lists of [x, y] canvas pixels, to 0.1 px as sent."""
     return [[np.round(s, 1).tolist() for s in fit_to_canvas(shape)] for shape in (FOUR, ONE)]
@@ -136,8 +157,10 @@ def student(make: Callable[[], Student], stats: Stats, offset: float, clock: dic
         pupil.close()
 
 
-def run_class(url: str, make: Callable[[], Student], students: int, seconds: float) -> Stats:
-    """students threads drawing for seconds, staggered across one period.
+def run_class(url: str, make: Callable[[], Student], students: int, seconds: float,
+              pids: list[int] | None = None) -> Stats:
+    """students threads drawing for seconds, staggered across one period; the app's CPU is that
+    of pids (default: the app at url; several copies behind a proxy give theirs).
 
     Everyone connects first, so connecting is not timed; the clock starts once all have.
     """
@@ -150,18 +173,22 @@ def run_class(url: str, make: Callable[[], Student], students: int, seconds: flo
                for i in range(students)]
     for thread in threads:
         thread.start()
-    pid = app_pid(url)
+    pids = pids or [app_pid(url)]
     clock["start"] = time.monotonic() + 0.2
     clock["stop"] = clock["start"] + seconds
     ready.wait(timeout=120)
-    app_cpu, own_cpu, machine_cpu = cpu_seconds(pid), own_cpu_seconds(), machine_cpu_seconds()
+    app_cpu, own_cpu, machine_cpu = apps_cpu(pids), own_cpu_seconds(), machine_cpu_seconds()
     for thread in threads:
         thread.join(timeout=seconds + REQUEST_TIMEOUT + 30)
     stats.seconds = time.monotonic() - clock["start"]
-    stats.app_cpu = cpu_seconds(pid) - app_cpu
+    stats.app_cpu = apps_cpu(pids) - app_cpu
     stats.students_cpu = own_cpu_seconds() - own_cpu
     stats.machine_cpu = machine_cpu_seconds() - machine_cpu
     return stats
+
+
+def apps_cpu(pids: list[int]) -> float:
+    return sum(map(cpu_seconds, pids))
 
 
 def report(stats: Stats, target_p95: float | None = None) -> None:

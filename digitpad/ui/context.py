@@ -31,6 +31,10 @@ class Shared:
     labs: WeakValueDictionary[str, Lab] = field(default_factory=WeakValueDictionary)
     shipped_scores: dict[str, Scores | None] = field(default_factory=dict)  # filled on demand
     class_cache: tuple[tuple[int, int], ClassSet | None] = ((-1, -1), None)
+    models: dict[str, Reader] = field(default_factory=dict)  # what the HTTP API reads with, by id
+
+    def __post_init__(self) -> None:
+        self.models["shipped"] = self.shipped
 
     def reader(self, lab: Lab) -> Reader:
         """The model this session draws with: one of its runs, or the shipped one."""
@@ -62,8 +66,10 @@ class Shared:
                                              y_train=whole.y_train[:0])
 
     def open_lab(self, session: str, lab: Lab) -> Lab:
-        """Remember the session's Lab, so closing its tab frees its models at once."""
+        """Remember the session's Lab, so closing its tab frees its models at once; its runs'
+        models join the server's, by id."""
         self.labs[session] = lab
+        lab.models = self.models
         return lab
 
     def close_lab(self, session: str) -> None:

@@ -109,7 +109,7 @@ def add_api(shared: Shared) -> None:
             raise gr.Error(ticket.problem)
         run = await asyncio.to_thread(finished_run, 0, ticket, shared.data,
                                       shared.drawings.drawings)
-        yield {key: value for key, value in run.summary().items() if key != "run"}
+        yield {key: value for key, value in run.summary().items() if key not in ("run", "id")}
 
     gr.api(predict, api_name="predict")
     gr.api(train_model, api_name="train", concurrency_limit=QUEUE_LIMIT, concurrency_id="train")

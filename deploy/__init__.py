@@ -1,0 +1,1 @@
+"""Running several copies of the app behind nginx."""
