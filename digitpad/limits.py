@@ -36,7 +36,7 @@ def body_limit(path: str) -> int:
 
 
 async def refuse(send: Send, limit: int) -> None:
-    body = json.dumps({"error": f"The request is too large: at most {limit // MB} MB."}).encode()
+    body = json.dumps({"error": f"The request is larger than {limit // MB} MB."}).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())]})

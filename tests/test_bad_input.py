@@ -131,7 +131,7 @@ def test_file_over_the_upload_limit_is_refused(app_server, client, tmp_path):
         response = httpx.post(app_server + "gradio_api/upload", timeout=60,
                               files={"files": (path.name, f, "image/png")})
     assert response.status_code == 413, response.text
-    assert "too large" in response.json()["error"], response.text
+    assert "larger than" in response.json()["error"], response.text
     assert_server_carries_on(client)
 
 
