@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     # the FastAPI app Gradio makes starts with the plain HTTP API's routes (digitpad/api.py)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,
                 css=(ASSETS / "app.css").read_text(), max_file_size=MAX_BODY,
-                app_kwargs={"routes": routes(shared.models),
+                app_kwargs={"routes": routes(shared.models, shared.classdata),
                             "middleware": [Middleware(BodyLimit)]})
     return 0
 

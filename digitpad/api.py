@@ -1,5 +1,6 @@
 """The plain HTTP API on the app's own port: POST /api/predict reads an image file or the pad's
-strokes in one request, without Gradio's upload, queue and event stream."""
+strokes in one request, without Gradio's upload, queue and event stream; POST /api/correct
+keeps a corrected drawing for the class."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute
 
+from digitpad.classdata import TOO_FAST, ClassData, NotSaved
 from digitpad.preprocess import BadImage, NoInk
 from digitpad.reading import Reader, Reading, read_digit, read_drawing
-from digitpad.strokes import BadStrokes
+from digitpad.strokes import BadStrokes, pad_strokes
 
 MAX_BODY = 10 * 1024 * 1024  # bytes: the app's upload limit, for the page's uploads too
 READERS = 2  # readings at once, one per core: each is ~3 ms of CPU
@@ -126,7 +128,44 @@ def answer(reading: Reading) -> dict:
             "probabilities": probabilities}
 
 
-def routes(models: dict[str, Reader]) -> list[BaseRoute]:
+class Correction(BaseModel):
+    """The pad's strokes and the digit they really are; session: any name for the program, only
+    to count its drawings (and limit how fast it saves)."""
+
+    strokes: list[list[tuple[float, float]]]
+    label: int
+    session: str = "api"
+
+
+class Saved(BaseModel):
+    """The saved drawing's id, as `python -m digitpad.classdata list` shows it."""
+
+    id: int
+
+
+def correct(classdata: ClassData, reader: Reader, body: bytes) -> int:
+    """Save a corrected drawing as the Draw tab's buttons do; its id. Refused (400/429)."""
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError) as e:
+        raise Refused(400, NOT_JSON) from e
+    if not isinstance(value, dict) or not {"strokes", "label"} <= value.keys():
+        raise Refused(400, 'Send JSON of the form {"strokes": [[[x, y], ...], ...], "label": 7}.')
+    session = value.get("session", "api")
+    if not isinstance(session, str) or not 0 < len(session) <= 100:
+        raise Refused(400, "session is a name of 1 to 100 characters.")
+    try:
+        strokes = pad_strokes(value["strokes"])
+        reading = read_drawing(value["strokes"], reader.predict)
+        classdata.save("api:" + session, strokes, value["label"], reading, reader.name)
+    except (NoInk, BadStrokes) as e:
+        raise Refused(400, str(e)) from e
+    except NotSaved as e:
+        raise Refused(429 if str(e) == TOO_FAST else 400, str(e)) from e
+    return classdata.id_of("api:" + session, strokes)
+
+
+def routes(models: dict[str, Reader], classdata: ClassData | None) -> list[BaseRoute]:
     """The API's routes, reading with models (by id, "shipped" among them), for the app's
     FastAPI app: Gradio's own routes live under /gradio_api/, so none shadows these."""
     router = APIRouter()
@@ -159,5 +198,27 @@ def routes(models: dict[str, Reader]) -> list[BaseRoute]:
             log.exception("reading a digit failed")
             return JSONResponse({"error": FAILED}, 500)
         return JSONResponse(answer(reading))
+
+    @router.post("/api/correct", response_model=Saved, summary="Save a corrected drawing",
+                 responses={**REFUSALS, 429: {"model": Problem, "description": TOO_FAST}},
+                 openapi_extra={"requestBody": {"required": True, "content": {
+                     "application/json": {"schema": Correction.model_json_schema()}}}})
+    async def save(request: Request) -> JSONResponse:
+        """The body: JSON {"strokes": [[[x, y], ...], ...], "label": 7}, the pad's strokes and
+        the digit they really are; kept for the class as the Draw tab's buttons keep them."""
+        try:
+            if classdata is None:
+                raise Refused(404, "This server does not collect drawings.")
+            if body_kind(request.headers.get("content-type", "")) != "json":
+                raise Refused(415, WRONG_TYPE)
+            async with admitted:
+                body = await read_body(request)
+                saved = await anyio.to_thread.run_sync(correct, classdata, models["shipped"],
+                                                       body, limiter=readers)
+        except Refused as e:
+            return JSONResponse({"error": e.message}, e.status)
+        except ClientDisconnect:
+            return JSONResponse({"error": "The body did not arrive whole."}, 400)
+        return JSONResponse({"id": saved})
 
     return router.routes

@@ -138,6 +138,12 @@ def session_id(session: str) -> str:
     return hashlib.sha256(f"digitpad-class:{session}".encode()).hexdigest()[:16]
 
 
+def drawing_key(session: str, strokes: Strokes) -> str:
+    """One drawing of one session: a second tap on it saves nothing more."""
+    text = f"{session_id(session)}\n{encode_strokes(strokes)}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def encode_strokes(strokes: Strokes) -> str:
     """Checked strokes as compact JSON, to 0.1 canvas pixel as the pad sends them."""
     return json.dumps([np.round(stroke, 1).tolist() for stroke in strokes],
@@ -168,8 +174,8 @@ class ClassData:
         drawing saves nothing more). NotSaved when the tap, the session or the file say no."""
         if type(label) is not int or not 0 <= label <= 9:
             raise NotSaved(NOT_A_DIGIT)
-        session, text = session_id(session), encode_strokes(strokes)
-        key = hashlib.sha256(f"{session}\n{text}".encode()).hexdigest()
+        key, session, text = drawing_key(session, strokes), session_id(session), \
+            encode_strokes(strokes)
         now = time.time() if now is None else now
         query = self.connection.execute
         with self.lock, transaction(self.connection):
@@ -187,6 +193,13 @@ class ClassData:
                    json.dumps([round(float(p), 6) for p in reading.probabilities]), model,
                    as_uint8(reading.digit).tobytes(), key))
         return SAVED
+
+    def id_of(self, session: str, strokes: Strokes) -> int | None:
+        """The id of a session's saved drawing, if it is saved."""
+        with self.lock:
+            row = self.connection.execute("SELECT id FROM drawings WHERE key = ?",
+                                          (drawing_key(session, strokes),)).fetchone()
+        return None if row is None else row[0]
 
     def drawings(self) -> list[Drawing]:
         """Every drawing, oldest first."""

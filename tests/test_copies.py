@@ -104,7 +104,7 @@ def test_a_session_trains_and_draws_with_its_model_another_keeps_the_shipped(bro
     try:
         train_softmax_regression(trainer, 100)
         trainer.click("#use")
-        trainer.get_by_role("tab", name="Draw").click()
+        trainer.get_by_role("tab", name="Draw", exact=True).click()
         trainer.wait_for_function(
             "() => document.querySelector('#active').innerText.includes('Reading with your run 1')",
             timeout=WAIT * 1000)

@@ -237,3 +237,23 @@ def test_a_sessions_run_is_read_by_its_id_until_the_session_closes(browser, app_
 def test_a_good_request_still_works_after_all_that(api):
     assert_answer(post(api, SEVEN.read_bytes()), 7)
     assert_answer(post(api, jpeg_of(THREE), "image/jpeg"), 3)
+
+
+def test_a_correction_is_saved_once_and_answers_its_id(api):
+    one = {"strokes": [[[200, 80], [200, 320]]], "label": 1, "session": "robot"}
+    first = api.post("/api/correct", json=one)
+    assert first.status_code == 200, first.text
+    again = api.post("/api/correct", json=one)  # the same drawing again: nothing more is saved
+    assert again.json() == first.json() and isinstance(first.json()["id"], int)
+    other = api.post("/api/correct", json={**one, "strokes": [[[180, 80], [190, 320]]]})
+    assert other.json()["id"] == first.json()["id"] + 1
+
+
+@pytest.mark.parametrize(("body", "status", "words"), [
+    ({"strokes": [[[200, 80], [200, 320]]], "label": 12}, 400, "Tap one of the ten digits"),
+    ({"strokes": [[[200, 80], [200, 320]]]}, 400, '"label": 7'),
+    ({"strokes": [[[200, 200]]], "label": 1}, 400, "digit"),
+    ({"strokes": "none", "label": 1}, 400, "strokes"),
+])
+def test_a_bad_correction_is_refused_plainly(api, body, status, words):
+    assert_refused(api.post("/api/correct", json=body), status, words)
