@@ -76,7 +76,8 @@ def test_training_killed_at_any_point_leaves_a_loadable_model(tmp_path, mnist_di
         folder = tmp_path / name
         folder.mkdir()
         shutil.copy(SHIPPED_MODEL, folder / "model.keras")
-        proc = start("train.py", "--iterations", "100", "--hidden", "64", "--data-dir",
+        # a model of some megabytes, so its save lasts long enough to be caught in the act
+        proc = start("train.py", "--iterations", "100", "--hidden", "1024,1024,1024", "--data-dir",
                      str(mnist_dir), "--out", str(folder / "model.keras"), log=folder / "log")
         runs[name] = (proc, point(folder))
     deadline = time.monotonic() + 2 * START_TIMEOUT
