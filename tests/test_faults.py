@@ -22,11 +22,12 @@ ENV = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "TF_CPP_MIN_LOG_LEVEL"
        "PYTHONUNBUFFERED": "1"}
 
 
-def start(script: str, *args: str, log: Path) -> subprocess.Popen:
+def start(script: str, *args: str, log: Path, niceness: int = 0) -> subprocess.Popen:
     """`python SCRIPT ARGS` from the repo root, stdout and stderr into log."""
     with log.open("w") as sink:
         return subprocess.Popen([sys.executable, script, *args], cwd=REPO, env=ENV,
-                                stdout=sink, stderr=subprocess.STDOUT)
+                                stdout=sink, stderr=subprocess.STDOUT,
+                                preexec_fn=lambda: os.nice(niceness))
 
 
 def test_app_refuses_a_missing_or_broken_model_naming_the_file_and_the_fix(tmp_path):
@@ -76,9 +77,11 @@ def test_training_killed_at_any_point_leaves_a_loadable_model(tmp_path, mnist_di
         folder = tmp_path / name
         folder.mkdir()
         shutil.copy(SHIPPED_MODEL, folder / "model.keras")
-        # a model of some megabytes, so its save lasts long enough to be caught in the act
-        proc = start("train.py", "--iterations", "100", "--hidden", "1024,1024,1024", "--data-dir",
-                     str(mnist_dir), "--out", str(folder / "model.keras"), log=folder / "log")
+        # a model of tens of megabytes, so its save lasts long enough to be caught in the act,
+        # and a low priority, so this watcher gets a core whenever it wakes
+        proc = start("train.py", "--iterations", "150", "--hidden", "2048,2048", "--data-dir",
+                     str(mnist_dir), "--out", str(folder / "model.keras"), log=folder / "log",
+                     niceness=15)
         runs[name] = (proc, point(folder))
     deadline = time.monotonic() + 2 * START_TIMEOUT
     while time.monotonic() < deadline and any(p.poll() is None for p, _ in runs.values()):
