@@ -41,11 +41,15 @@ def launch_chromium(playwright):
 
 
 def open_app(page, url: str):
-    """Load the app and wait until the drawing pad and the answer panel are there."""
-    traffic(page)
+    """Load the app and wait until the drawing pad and the answer panel are there and the page's
+    load events have answered, so a test's first drawing is the only thing the page awaits."""
+    flow = traffic(page)
     page.goto(url)
     page.wait_for_selector(CANVAS, timeout=START_TIMEOUT * 1000)
     page.wait_for_selector(RESULT, timeout=WAIT * 1000)
+    deadline = time.monotonic() + START_TIMEOUT
+    while (flow.pending or time.monotonic() - flow.last < QUIET) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     return page
 
 
