@@ -1,6 +1,9 @@
 // The drawing pad: a plain 2D canvas that records each stroke as points in canvas pixels and,
-// when a stroke ends, sends the strokes (a few hundred numbers, not an image) to the app, which
-// draws them exactly as the offline evaluator does. Mouse, touch and pen are all pointer events.
+// when a stroke ends, sends the strokes (a few hundred numbers, not an image) to the app's
+// /api/pad, which draws them exactly as the offline evaluator does and answers the answer
+// panels' HTML; the panels show it (digitpad:answer). Mouse, touch and pen are all pointer
+// events. The strokes are also this component's value, which Look inside, Use for drawing and
+// the correction buttons send with their own events.
 const canvas = element.querySelector('canvas');
 const size = Number(canvas.dataset.size);
 const brush = Number(canvas.dataset.brush);
@@ -8,6 +11,7 @@ const ctx = canvas.getContext('2d');
 let strokes = [];
 let stroke = null;
 let pointer = null;
+let asked = 0; // answers asked for; only the newest is shown
 
 function fit() {
   // a backing store at the screen's pixel density keeps the ink sharp on phones and projectors
@@ -51,9 +55,27 @@ function at(event) {
   return [Math.round(x * 10) / 10, Math.round(y * 10) / 10];
 }
 
-function send() {
-  // a new value is a change event for the app: the strokes go to the server once per action
+function model() {
+  // the session's model, as the Draw tab names it ("shipped" or a trained run's id)
+  return document.querySelector('#active [data-model]')?.dataset.model || 'shipped';
+}
+
+async function send() {
   props.value = strokes.map((s) => s.map((p) => [...p]));
+  const number = ++asked;
+  let panels;
+  try {
+    const response = await fetch(`api/pad?model=${encodeURIComponent(model())}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ strokes: props.value }),
+    });
+    panels = await response.json(); // refusals too come as panels, with a plain sentence
+  } catch {
+    return; // the page itself says when the server cannot be reached
+  }
+  if (number !== asked || panels.result === undefined) return;
+  window.dispatchEvent(new CustomEvent('digitpad:answer', { detail: panels }));
 }
 
 canvas.addEventListener('pointerdown', (event) => {

@@ -37,9 +37,9 @@ from digitpad.harness.server import (
     api_event,
     app_pid,
     cpu_seconds,
-    pad_event,
     page_event,
     queued_event,
+    resident_mb,
     running_app,
     send_strokes,
     settle,
@@ -51,19 +51,6 @@ LONG_RUN = [None, [], -3.0, 0.2, 20_000, 128, "512-256-128", False, 0, False]
 HUGE_API_RUN = [1e-3, 0.2, 20_000, 1024, "one hidden layer of 1500", True, 0]
 API_RUN = [1e-3, 0.2, 20_000, 128, "512-256-128", False, 0]
 SEVEN = REPO / "assets" / "example-7-paper.png"
-
-
-def memory_mb(pid: int) -> float:
-    """Resident memory of the app and its children, in MB."""
-    total = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            lines = dict(line.split(":", 1) for line in status.read_text().splitlines())
-        except (OSError, ValueError):
-            continue
-        if status.parent.name == str(pid) or lines.get("PPid", "").strip() == str(pid):
-            total += int(lines.get("VmRSS", "0 kB").split()[0])
-    return total / 1024
 
 
 def folder_mb(folder: Path) -> float:
@@ -125,19 +112,17 @@ def many_uploads(url: str, http: httpx.Client, folder: Path) -> None:
 
 
 def dearest_drawings(url: str, http: httpx.Client, folder: Path) -> None:
-    event, session, drawing = pad_event(url), secrets.token_hex(8), most_points_and_line()
+    drawing = most_points_and_line()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        send_strokes(http, url, event, drawing, session)
+        send_strokes(http, url, drawing)
 
 
 def absurd_drawings(url: str, http: httpx.Client, folder: Path) -> None:
-    event, session = pad_event(url), secrets.token_hex(8)
     huge = [[[float(i % 400), float(i // 400 % 400)] for i in range(1_400_000)]]
-    send_strokes(http, url, event, huge, session)
-    http.post(url + "gradio_api/run/predict", headers={"Content-Type": "application/json"},
-              content='{"data": [[[[1e400, 5], [10, 20]]], null], "fn_index": '
-                      f'{event[0]}, "trigger_id": {event[1]}, "session_hash": "{session}"}}')
+    send_strokes(http, url, huge)
+    http.post(url + "api/pad", headers={"Content-Type": "application/json"},
+              content='{"strokes": [[[1e400, 5], [10, 20]]]}')
 
 
 BATTERY: list[Callable[[str, httpx.Client, Path], None]] = [
@@ -175,11 +160,11 @@ def main(argv: list[str] | None = None) -> int:
         with running_app(args=("--cache-seconds", str(args.cache_seconds))) as url:
             pid = app_pid(url)
             print(f"app idle after {settle(url):.0f} s")
-            memory, cached = memory_mb(pid), folder_mb(Path(cache))
+            memory, cached = resident_mb(pid), folder_mb(Path(cache))
             log: list[str] = []
             battery = threading.Thread(target=run_battery, args=(url, log), daemon=True)
             battery.start()
-            drawers = partial(PadStudent, url, pad_event(url), pad_drawings())
+            drawers = partial(PadStudent, url, pad_drawings())
             seconds = 0.0
             while battery.is_alive() or seconds == 0.0:
                 stats = run_class(url, drawers, args.drawers, 30.0)
@@ -190,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(10)
             orphans = workers_cpu(pid)
             time.sleep(2 * args.cache_seconds)
-            grown, cache_now = memory_mb(pid) - memory, folder_mb(Path(cache))
+            grown, cache_now = resident_mb(pid) - memory, folder_mb(Path(cache))
     print(f"memory: {memory:.0f} MB at the start, {memory + grown:.0f} MB at the end "
           f"({grown:+.0f} MB; target within {TARGET_MEMORY_MB} MB)")
     print(f"Gradio's cache: {cached:.1f} MB at the start, {cache_now:.1f} MB once cleaned "

@@ -29,7 +29,7 @@ import numpy as np
 
 from digitpad.data import load_mnist
 from digitpad.harness.classroom import PadStudent, pad_drawings, report, run_class
-from digitpad.harness.server import pad_event, page_event, queued_event, running_app, settle
+from digitpad.harness.server import page_event, queued_event, running_app, settle
 from digitpad.sessions import DEFAULT_NETWORK, app_config
 from digitpad.training import train
 
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                    for p, d in zip(people, delays, strict=True)]
         for thread in threads:
             thread.start()
-        drawers = partial(PadStudent, url, pad_event(url), pad_drawings())
+        drawers = partial(PadStudent, url, pad_drawings())
         pad = run_class(url, drawers, args.drawers, args.pad_seconds) if args.drawers else None
         for thread in threads:
             thread.join(timeout=600)

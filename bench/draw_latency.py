@@ -69,8 +69,8 @@ WATCH = """() => {
 PHASES = """() => {
   const s = window.__stroke;
   const ours = performance.getEntriesByType('resource').filter(e =>
-    e.name.includes('/gradio_api/') && e.startTime >= s.up && e.startTime <= s.shown);
-  const asks = ours.filter(e => e.name.includes('/run/predict'));
+    e.name.includes('/api/') && e.startTime >= s.up && e.startTime <= s.shown);
+  const asks = ours.filter(e => e.name.includes('/api/pad'));
   if (!asks.length) return null;
   const joined = Math.max(...asks.map(e => e.startTime));
   const back = Math.max(...asks.map(e => e.responseEnd));

@@ -7,9 +7,9 @@ the plain HTTP API).
 Starts the app on a free port (127.0.0.1 only) and runs one gradio_client per student in its
 own thread; each uploads the same canvas-sized PNG of a drawn digit and waits for the ten
 probabilities, then waits for its next 500 ms tick. --pad makes each student do instead what
-the Draw tab's pad makes the browser do: send the strokes of a 4, then of a 1, in turn, through
-the pad's change event (raw HTTP, one session per student) and wait for the result panel's
-HTML. Prints throughput, p50/p95/p99 latency and errors next to the targets (30 students for
+the Draw tab's pad makes the browser do: send the strokes of a 4, then of a 1, in turn, to
+/api/pad (one POST per stroke) and wait for the answer panels' HTML. Prints throughput,
+p50/p95/p99 latency and errors next to the targets (30 students for
 60 s: p95 <= 250 ms, no errors; with a training running at the same time: p95 <= 500 ms).
 --rest makes each student POST the same PNG to /api/predict instead (plain HTTP, one request,
 one answer: no upload, queue or event stream; target p95 <= 100 ms).
@@ -53,7 +53,6 @@ from digitpad.harness.server import (
     app_pid,
     connect,
     has_train,
-    pad_event,
     running_app,
     settle,
 )
@@ -140,8 +139,8 @@ def serving(args: argparse.Namespace) -> Iterator[tuple[str, list[int]]]:
 def students(args: argparse.Namespace, url: str, folder: Path) -> Callable[[], Student]:
     """What makes one student of the kind asked for, and says which kind it is."""
     if args.pad:
-        print("students draw on the pad (its change event)")
-        return partial(PadStudent, url, pad_event(url), pad_drawings())
+        print("students draw on the pad (/api/pad)")
+        return partial(PadStudent, url, pad_drawings())
     if args.rest:
         print("students POST a PNG to /api/predict")
         return partial(RestStudent, url, canvas_png(folder).read_bytes())
@@ -157,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0,
                         help="how long the class draws (each step of --knee: a third of it)")
     parser.add_argument("--pad", action="store_true",
-                        help="draw through the pad's change event, as the page does")
+                        help="draw through /api/pad, as the page does")
     parser.add_argument("--train", action="store_true", help="one /train run at the same time")
     parser.add_argument("--knee", action="store_true", help="step the class size up")
     parser.add_argument("--rest", action="store_true",

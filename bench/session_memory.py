@@ -2,13 +2,13 @@
 
     python -m bench.session_memory [--sessions 100] [--network "softmax regression"]
 
-Starts the app on a free port (127.0.0.1 only) and reads its resident memory (VmRSS in
-/proc/PID/status) once it answers and has gone idle. Then, one after another, each session
-connects with its own gradio_client, trains a small model through /train, and closes (the way
-a student's tab does). Prints RSS at start, after the first session, every 10 sessions and at
-the end, with the target: the end within 200 MB of the start. Stops early if the app grows by
-more than --stop-growth MB. Needs the app's /train API; says so and exits 0 without it.
-Exits 0 whatever the figures.
+Starts the app on a free port (127.0.0.1 only) and reads the resident memory (VmRSS in
+/proc/PID/status) of the app and its training workers once it answers and has gone idle.
+Then, one after another, each session connects with its own gradio_client, trains a small model
+through /train, and closes (the way a student's tab does). Prints RSS at start, after the first
+session, every 10 sessions and at the end, with the target: the end within 200 MB of the start.
+Stops early if the app grows by more than --stop-growth MB. Needs the app's /train API; says so
+and exits 0 without it. Exits 0 whatever the figures.
 """
 
 from __future__ import annotations
@@ -16,22 +16,21 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-from digitpad.harness.server import MODEL, app_pid, connect, has_train, running_app, settle
+from digitpad.harness.server import (
+    MODEL,
+    app_pid,
+    connect,
+    has_train,
+    resident_mb,
+    running_app,
+    settle,
+)
 
 TARGET_GROWTH_MB = 200
 STOP_GROWTH_MB = 2000  # stop early past this: the machine is shared, and the target is missed
 SETTLE_SECONDS = 5  # after the last session, for the server to drop what it held
 TRAIN_TIMEOUT = 300
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process in MB, from /proc/PID/status."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 def session(url: str, network: str, iterations: int, seed: int) -> dict:
@@ -60,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         pid = app_pid(url)
         print(f"app idle after {settle(url):.0f} s")
-        start = rss_mb(pid)
-        print(f"app pid {pid}: RSS at start {start:.0f} MB")
+        start = resident_mb(pid)
+        print(f"app pid {pid} and its training workers: RSS at start {start:.0f} MB")
         began, errors, peak, done = time.monotonic(), 0, start, 0
         for i in range(args.sessions):
             try:
@@ -69,15 +68,15 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as e:  # counted and shown: a failed training is part of the figure
                 errors += 1
                 print(f"session {i + 1}: {type(e).__name__}: {e}"[:300])
-            done, peak = i + 1, max(peak, rss_mb(pid))
+            done, peak = i + 1, max(peak, resident_mb(pid))
             if i == 0 or done % 10 == 0:
-                print(f"after {done:3d} sessions: RSS {rss_mb(pid):.0f} MB "
+                print(f"after {done:3d} sessions: RSS {resident_mb(pid):.0f} MB "
                       f"({time.monotonic() - began:.0f} s)", flush=True)
             if peak - start > args.stop_growth:
                 print(f"stopped after {done} sessions: RSS grew past {args.stop_growth:.0f} MB")
                 break
         time.sleep(SETTLE_SECONDS)
-        end = rss_mb(pid)
+        end = resident_mb(pid)
     growth = end - start
     per_session = growth / max(done, 1)
     print(f"sessions={done} network={args.network!r} iterations={args.iterations} "

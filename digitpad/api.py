@@ -1,6 +1,6 @@
 """The plain HTTP API on the app's own port: POST /api/predict reads an image file or the pad's
 strokes in one request, without Gradio's upload, queue and event stream; POST /api/correct
-keeps a corrected drawing for the class."""
+keeps a corrected drawing for the class; POST /api/pad answers the Draw tab's pad."""
 
 from __future__ import annotations
 
@@ -19,13 +19,16 @@ from starlette.routing import BaseRoute
 
 from digitpad.classdata import TOO_FAST, ClassData, NotSaved
 from digitpad.preprocess import BadImage, NoInk
-from digitpad.reading import Reader, Reading, read_digit, read_drawing
+from digitpad.reading import Reader, Reading, read_digit, read_drawing, reading_or_why
+from digitpad.render import answer_panels
 from digitpad.strokes import BadStrokes, pad_strokes
 
 MAX_BODY = 10 * 1024 * 1024  # bytes: the app's upload limit, for the page's uploads too
 READERS = 2  # readings at once, one per core: each is ~3 ms of CPU
 MAX_PENDING = 32  # requests admitted at once (reading their body, waiting or reading the digit)
 UNKNOWN_MODEL = "No model with that id on this server."
+GONE_MODEL = ("Your run's model is no longer on the server (the server restarted, or the session "
+              "ended): press Back to the shipped model.")
 TOO_LARGE = f"The body is larger than {MAX_BODY // 2**20} MB: send a smaller image."
 EMPTY = "The body is empty: send an image file or JSON strokes."
 WRONG_TYPE = ("Send an image file (Content-Type: image/png, image/jpeg, image/webp, ...) or "
@@ -121,6 +124,15 @@ def read(kind: str, body: bytes, predict: Callable[[np.ndarray], np.ndarray]) ->
         raise Refused(400, str(e)) from e
 
 
+def pad_answer(kind: str, body: bytes, predict: Callable[[np.ndarray], np.ndarray],
+               correctable: bool) -> dict[str, str]:
+    """The Draw tab's panels for the pad's JSON strokes; a drawing with no digit gets its plain
+    sentence in them, as on the page."""
+    if kind != "json":
+        raise Refused(415, NOT_DRAWING)
+    return answer_panels(reading_or_why(read_drawing, strokes_of(body), predict), correctable)
+
+
 def answer(reading: Reading) -> dict:
     """The JSON answer, its probabilities rounded as /predict rounds them."""
     probabilities = [round(float(p), 6) for p in reading.probabilities]
@@ -172,12 +184,10 @@ def routes(models: dict[str, Reader], classdata: ClassData | None) -> list[BaseR
     admitted = anyio.Semaphore(MAX_PENDING)
     readers = anyio.CapacityLimiter(READERS)
 
-    @router.post("/api/predict", response_model=Answer, responses=REFUSALS,
-                 openapi_extra=REQUEST_BODY, summary="Read one handwritten digit")
-    async def predict(request: Request, model: str = "shipped") -> JSONResponse:
-        """The body: an image file (PNG, JPEG, WebP, GIF, ...) of one digit, or JSON
-        {"strokes": [[[x, y], ...], ...]} in the 400x400 pad's canvas pixels. model: the
-        shipped model, or the id of a model trained in a session on this server."""
+    async def admitted_answer(request: Request, model: str,
+                              respond: Callable[[str, bytes, Reader], dict]) -> JSONResponse:
+        """respond(body kind, body, reader) run on a reading thread, within the API's bounds;
+        a refusal as JSON {"error": ...} with its status."""
         try:
             kind = body_kind(request.headers.get("content-type", ""))
             reader = models.get(model)
@@ -187,8 +197,8 @@ def routes(models: dict[str, Reader], classdata: ClassData | None) -> list[BaseR
                 raise Refused(503, BUSY)
             async with admitted:
                 body = await read_body(request)
-                reading = await anyio.to_thread.run_sync(read, kind, body, reader.predict,
-                                                         limiter=readers)
+                answered = await anyio.to_thread.run_sync(respond, kind, body, reader,
+                                                          limiter=readers)
         except Refused as e:
             headers = {"Retry-After": "1"} if e.status == 503 else None
             return JSONResponse({"error": e.message}, e.status, headers)
@@ -197,7 +207,30 @@ def routes(models: dict[str, Reader], classdata: ClassData | None) -> list[BaseR
         except Exception:  # logged for the server's owner; the caller gets a plain sentence
             log.exception("reading a digit failed")
             return JSONResponse({"error": FAILED}, 500)
-        return JSONResponse(answer(reading))
+        return JSONResponse(answered)
+
+    @router.post("/api/predict", response_model=Answer, responses=REFUSALS,
+                 openapi_extra=REQUEST_BODY, summary="Read one handwritten digit")
+    async def predict(request: Request, model: str = "shipped") -> JSONResponse:
+        """The body: an image file (PNG, JPEG, WebP, GIF, ...) of one digit, or JSON
+        {"strokes": [[[x, y], ...], ...]} in the 400x400 pad's canvas pixels. model: the
+        shipped model, or the id of a model trained in a session on this server."""
+        return await admitted_answer(
+            request, model, lambda kind, body, reader: answer(read(kind, body, reader.predict)))
+
+    @router.post("/api/pad", include_in_schema=False)
+    async def pad(request: Request, model: str = "shipped") -> JSONResponse:
+        """The Draw tab's pad: its strokes in, the answer's panels out as HTML, rendered as an
+        upload's are, without Gradio's event path (a third of a stroke's cost)."""
+        response = await admitted_answer(request, model, lambda kind, body, reader: pad_answer(
+            kind, body, reader.predict, correctable=classdata is not None))
+        if response.status_code != 200:  # the page shows the refusal's sentence in its panels
+            message = (GONE_MODEL if response.status_code == 404
+                       else json.loads(response.body)["error"])
+            return JSONResponse({**answer_panels(message, correctable=False), "error": message},
+                                response.status_code,
+                                {"Retry-After": "1"} if response.status_code == 503 else None)
+        return response
 
     @router.post("/api/correct", response_model=Saved, summary="Save a corrected drawing",
                  responses={**REFUSALS, 429: {"model": Problem, "description": TOO_FAST}},

@@ -12,8 +12,8 @@ import numpy as np
 
 from digitpad.explain import saliency
 from digitpad.model import make_frozen_predictor
-from digitpad.preprocess import CANVAS_MIN_EXTENT, preprocess
-from digitpad.strokes import pad_strokes, render_to_read
+from digitpad.preprocess import CANVAS_MIN_EXTENT, BadImage, NoInk, preprocess
+from digitpad.strokes import BadStrokes, pad_strokes, render_to_read
 
 
 @dataclass(frozen=True)
@@ -66,3 +66,14 @@ def read_drawing(strokes: Any, predict: Callable[[np.ndarray], np.ndarray]) -> R
     """Read the drawing pad's strokes as the offline evaluator does; one tap is no digit.
     BadStrokes when the value is not strokes."""
     return read_digit(render_to_read(pad_strokes(strokes)), predict, CANVAS_MIN_EXTENT)
+
+
+def reading_or_why(read: Callable[..., Reading], source: Any,
+                   predict: Callable[[np.ndarray], np.ndarray]) -> Reading | str:
+    """The reading, or the plain sentence a person sees when there is no digit to read."""
+    try:
+        return read(source, predict)
+    except BadStrokes as e:
+        return f"{e} Clear the pad and draw again."
+    except (NoInk, BadImage) as e:
+        return str(e)

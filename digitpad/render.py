@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from digitpad.reading import Reading
 from digitpad.training import Progress
 
+NOTHING_DRAWN = "Draw a digit"  # what the answer panel says before there is anything to read
 UNSURE = 0.5  # below this top probability the app says it is not sure
 ENLARGE = 10  # the network's 28x28 view and saliency maps are shown at 280x280, square pixels
 # A diverging colour map (ColorBrewer RdBu: blue, white, red), hand-written because matplotlib
@@ -71,7 +72,7 @@ def verdict(reading: Reading) -> str:
     return f"It's {article} {reading.best} ({p[reading.best]:.0%} sure)"
 
 
-def result_html(reading: Reading | None, message: str = "Draw a digit") -> str:
+def result_html(reading: Reading | None, message: str = NOTHING_DRAWN) -> str:
     """The big answer and ten bars, 0 to 9 in order, winner highlighted; calm when empty."""
     if reading is None:
         return (f'<div class="dp-result dp-empty"><div class="dp-digit">?</div>'
@@ -82,6 +83,16 @@ def result_html(reading: Reading | None, message: str = "Draw a digit") -> str:
             f'<div class="dp-digit">{reading.best}</div>'
             f'<div class="dp-verdict">{html.escape(verdict(reading))}</div>'
             f'<div class="dp-bars">{bars(reading.probabilities, reading.best)}</div></div>')
+
+
+def answer_panels(reading: Reading | str, correctable: bool) -> dict[str, str]:
+    """The Draw tab's answer as HTML by panel ("result", "seen", "correct"): for a reading, or a
+    plain sentence when there is none; digit buttons only under a correctable reading."""
+    if isinstance(reading, str):
+        return {"result": result_html(None, reading), "seen": seen_html(None),
+                "correct": correction_html(None)}
+    return {"result": result_html(reading), "seen": seen_html(reading.digit),
+            "correct": correction_html(reading.best if correctable else None)}
 
 
 def bars(probabilities: np.ndarray, best: int | None) -> str:
@@ -208,12 +219,15 @@ def runs_table(summaries: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 
-def active_model_html(name: str | None, summary: dict | None = None) -> str:
-    """Which model the Draw tab reads with: the shipped one, or one trained in this session."""
+def active_model_html(name: str | None, summary: dict | None = None,
+                      model_id: str = "shipped") -> str:
+    """Which model the Draw tab reads with: the shipped one, or one trained in this session;
+    the pad asks for its answers with that model's id."""
     if name is None:
-        return '<div class="dp-active">Reading with the shipped model.</div>'
-    return (f'<div class="dp-active dp-own">Reading with your {html.escape(name)} '
-            f'({summary["network"]}, {summary["test_accuracy"]:.1%} on MNIST test).</div>')
+        return '<div class="dp-active" data-model="shipped">Reading with the shipped model.</div>'
+    return (f'<div class="dp-active dp-own" data-model="{html.escape(model_id)}">Reading with '
+            f'your {html.escape(name)} ({summary["network"]}, '
+            f'{summary["test_accuracy"]:.1%} on MNIST test).</div>')
 
 
 def diverging(values: np.ndarray, limit: float) -> np.ndarray:

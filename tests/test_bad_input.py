@@ -17,7 +17,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from digitpad.harness.server import REPO, pad_event, send_strokes
+from digitpad.harness.server import REPO, send_strokes
 from digitpad.model import load_model, make_predictor
 from digitpad.preprocess import NoInk
 from digitpad.reading import read_drawing
@@ -297,10 +297,9 @@ def test_what_is_not_strokes_gets_a_clear_message(model_predict, value):
 def send_to_pad(url: str, value) -> str:
     """Send value as the pad's strokes the way the page does; the result panel's HTML."""
     with httpx.Client(timeout=30) as http:
-        answer = send_strokes(http, url, pad_event(url), value,
-                              f"bad-{abs(hash(repr(value))) % 10**8}")
+        answer = send_strokes(http, url, value)
     assert answer.status_code == 200, answer.text
-    return answer.json()["data"][0]
+    return answer.json()["result"]
 
 
 @pytest.mark.parametrize("value", ["a 7", [[[1, 2, 3]]], [[[1.0, 1.0]]] * (MAX_STROKES + 1)],

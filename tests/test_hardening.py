@@ -23,7 +23,6 @@ from digitpad.harness.server import (
     REPO,
     AppDidNotStart,
     api_event,
-    pad_event,
     page_event,
     queued_event,
     running_app,
@@ -228,26 +227,22 @@ def test_gradios_cache_is_cleaned(url, http, cache, tmp_path):
 
 
 def test_pad_refuses_oversized_and_absurd_drawings_plainly_and_fast(url, http):
-    event, session = pad_event(url), secrets.token_hex(8)
     many = [[[float(i % 400), float(i // 400)] for i in range(MAX_POINTS + 1)]]
-    answer = send_strokes(http, url, event, many, session)
+    answer = send_strokes(http, url, many)
     assert answer.status_code == 200, answer.text[:300]
-    assert "at most" in answer.text and plain(re.sub(r"<[^>]+>", " ", answer.json()["data"][0]))
+    assert "at most" in answer.text and plain(re.sub(r"<[^>]+>", " ", answer.json()["result"]))
     huge = [[[float(i % 400), float(i // 400 % 400)] for i in range(1_400_000)]]  # ~30 MB
     began = time.monotonic()
-    answer = send_strokes(http, url, event, huge, session)
+    answer = send_strokes(http, url, huge)
     assert time.monotonic() - began < 5
     assert answer.status_code == 413 and "larger than" in answer.json()["error"]
-    body = ('{"data": [[[[1e400, 5], [10, 20]]], null], "fn_index": ' + str(event[0])
-            + ', "trigger_id": ' + str(event[1]) + ', "session_hash": "' + session
-            + '", "event_data": null}')
-    answer = http.post(url + "gradio_api/run/predict", content=body,
+    answer = http.post(url + "api/pad", content='{"strokes": [[[1e400, 5], [10, 20]]]}',
                        headers={"Content-Type": "application/json"})
     assert answer.status_code == 200, answer.text[:300]
     assert "Clear the pad" in answer.text and plain(re.sub(r"<[^>]+>", " ", answer.json()[
-        "data"][0]))
-    good = send_strokes(http, url, event, [[[200, 80], [200, 320]]], session)
-    assert "dp-winner" in good.json()["data"][0]
+        "result"]))
+    good = send_strokes(http, url, [[[200, 80], [200, 320]]])
+    assert "dp-winner" in good.json()["result"]
 
 
 def test_a_session_gradio_forgets_is_freed_with_its_files():

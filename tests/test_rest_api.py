@@ -18,7 +18,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from digitpad.harness.browser import VIEWPORT, WAIT, open_app, zero_strokes
-from digitpad.harness.server import REPO, pad_event, send_strokes
+from digitpad.harness.server import REPO, send_strokes
 
 SEVEN = REPO / "assets" / "example-7-paper.png"
 THREE = REPO / "assets" / "example-3-paper.png"
@@ -83,10 +83,9 @@ def test_image_is_read_as_predict_reads_the_same_file(api, app_server, tmp_path,
 
 
 def pad_probabilities(app_server: str, strokes: list) -> list[float]:
-    """The ten bars the pad's own event shows for these strokes (4 decimals)."""
+    """The ten bars the pad shows for these strokes (4 decimals)."""
     with httpx.Client(timeout=30) as client:
-        html = send_strokes(client, app_server, pad_event(app_server), strokes,
-                            "rest-api-test").json()["data"][0]
+        html = send_strokes(client, app_server, strokes).json()["result"]
     bars = dict(re.findall(r'data-digit="(\d)" data-p="([0-9.]+)"', html))
     return [float(bars[str(d)]) for d in range(10)]
 
@@ -129,6 +128,26 @@ def test_bad_request_gets_its_status_and_a_plain_message(api, name):
     body, content_type, status, words = BAD[name]
     assert_refused(post(api, blank_png() if body is None else body, content_type), status, words)
     assert_answer(post(api, SEVEN.read_bytes()), 7)
+
+
+PAD_REFUSALS = {
+    "bad-json": (b'{"strokes": [[[200, 80', 400, r"not valid JSON"),
+    "an-image": (SEVEN.read_bytes(), 415, r"strokes"),
+    "a-model-gone": (b'{"strokes": [[[200, 80], [200, 320]]]}', 404, r"Back to the shipped"),
+}
+
+
+@pytest.mark.parametrize("name", list(PAD_REFUSALS))
+def test_the_pad_is_refused_with_its_sentence_in_the_answer_panel(app_server, name):
+    body, status, words = PAD_REFUSALS[name]
+    kind = "image/png" if name == "an-image" else "application/json"
+    with httpx.Client(timeout=30) as client:
+        answer = client.post(app_server + "api/pad", content=body, headers={"Content-Type": kind},
+                             params={"model": "gone" if name == "a-model-gone" else "shipped"})
+    assert answer.status_code == status, answer.text[:300]
+    shown = re.sub(r"<[^>]+>", " ", answer.json()["result"])
+    assert re.search(words, shown) and "dp-empty" in answer.json()["result"], shown
+    assert not re.search(r"Traceback|Error\b|/tmp|\.py", shown), shown
 
 
 def test_unknown_model_id_is_404(api):

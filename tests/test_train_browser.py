@@ -14,6 +14,7 @@ import pytest
 from digitpad.harness.browser import (
     VIEWPORT,
     WAIT,
+    clear_canvas,
     draw_strokes,
     one_strokes,
     open_app,
@@ -111,6 +112,11 @@ def test_short_run_streams_then_its_model_reads_this_sessions_drawings(page, bro
         "() => document.querySelector('#active').innerText.includes('shipped model')",
         timeout=WAIT * 1000)
     page.locator("#shipped").wait_for(state="hidden", timeout=WAIT * 1000)
+    clear_canvas(page)
+    before = result_html(page)
+    draw_strokes(page, one_strokes())
+    wait_for_prediction(page, before)
+    assert probabilities(page) == pytest.approx(shipped, abs=1e-4)
 
 
 def start_run(page, iterations: int) -> None:

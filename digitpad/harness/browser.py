@@ -29,8 +29,9 @@ CANVAS = "#pad canvas"
 CLEAR = "#pad .dp-clear"
 UNDO = "#pad .dp-undo"
 RESULT = "#result .dp-result"
-# how the page sends an event: queued (uploads, training) or straight (the pad's strokes)
-EVENT_PATHS = ("/gradio_api/queue/join", "/gradio_api/run/predict")
+# how the page asks the app for something: a queued event (uploads, training), a straight one,
+# or the pad's strokes to /api/pad
+EVENT_PATHS = ("/gradio_api/queue/join", "/gradio_api/run/predict", "/api/pad")
 UPLOAD_INPUT = "#upload input[type=file]"
 UPLOAD_ACCORDION = "Or upload a photo or scan of a digit"
 
@@ -70,14 +71,16 @@ class Traffic:
 
     @staticmethod
     def ours(request) -> bool:
-        return "/gradio_api/" in request.url and "heartbeat" not in request.url
+        path = urlparse(request.url).path
+        return ("/gradio_api/" in path or path.endswith(EVENT_PATHS)) and "heartbeat" not in path
 
     def started(self, request) -> None:
         if self.ours(request):
             self.pending[request] = urlparse(request.url).path
             if request.method == "POST" and urlparse(request.url).path.endswith(EVENT_PATHS):
                 self.events += 1
-                self.sent = [*self.sent[-29:], (request.post_data_json or {}).get("data")]
+                body = request.post_data_json or {}  # an event's data, or the pad's strokes
+                self.sent = [*self.sent[-29:], body.get("data", [body.get("strokes")])]
             self.last = time.monotonic()
 
     def ended(self, request) -> None:

@@ -111,11 +111,6 @@ def api_event(url: str, api_name: str) -> tuple[int, None]:
                 if d.get("api_name") == api_name), None
 
 
-def pad_event(url: str) -> tuple[int, int]:
-    """The pad's change event: the one the page sends after each stroke."""
-    return page_event(url, "pad", "change")
-
-
 def queued_event(client: httpx.Client, url: str, event: tuple[int, int | None], data: list,
                  session: str) -> Iterator[tuple[str, list | None]]:
     """Send a queued event as the page does (join the queue, then read its event stream);
@@ -136,13 +131,11 @@ def queued_event(client: httpx.Client, url: str, event: tuple[int, int | None], 
                 return
 
 
-def send_strokes(client: httpx.Client, url: str, event: tuple[int, int], strokes,
-                 session: str) -> httpx.Response:
-    """Send strokes as the pad's change event, the one POST the page makes after a stroke."""
-    fn_index, pad = event
-    return client.post(url + "gradio_api/run/predict", json={
-        "data": [strokes, None], "fn_index": fn_index, "trigger_id": pad,
-        "session_hash": session, "event_data": None})
+def send_strokes(client: httpx.Client, url: str, strokes, model: str = "shipped",
+                 ) -> httpx.Response:
+    """Send strokes as the pad does after each stroke: one POST to /api/pad, answered with the
+    answer panels' HTML by name ("result", "seen", "correct")."""
+    return client.post(url + "api/pad", params={"model": model}, json={"strokes": strokes})
 
 
 def upload(client: httpx.Client, url: str, path: Path) -> dict:
@@ -186,6 +179,19 @@ def cpu_seconds(pid: int, children_only: bool = False) -> float:
         if (stat.parent.name == str(pid) and not children_only) or fields[1] == str(pid):
             total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
+
+
+def resident_mb(pid: int) -> float:
+    """Resident memory of a process and its live children (the app's training workers), in MB."""
+    total = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            lines = dict(line.split(":", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            continue  # a process that ended meanwhile
+        if status.parent.name == str(pid) or lines.get("PPid", "").strip() == str(pid):
+            total += int(lines.get("VmRSS", "0 kB").split()[0])
+    return total / 1024
 
 
 def settle(url: str) -> float:

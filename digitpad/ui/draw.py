@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -11,17 +9,22 @@ import gradio as gr
 from gradio.data_classes import FileData
 
 from digitpad.classdata import FULL, NotSaved
-from digitpad.preprocess import BadImage, NoInk
-from digitpad.reading import Reading, read_digit, read_drawing
-from digitpad.render import active_model_html, correction_html, result_html, seen_html
+from digitpad.preprocess import NoInk
+from digitpad.reading import Reading, read_digit, read_drawing, reading_or_why
+from digitpad.render import (
+    NOTHING_DRAWN,
+    active_model_html,
+    answer_panels,
+    correction_html,
+    result_html,
+    seen_html,
+)
 from digitpad.sessions import Lab
 from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE, BadStrokes, pad_strokes
 from digitpad.ui import ASSETS
 from digitpad.ui.context import Shared
 
 PAD_JS = (ASSETS / "pad.js").read_text()
-READING_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 1)  # drawings read at once
-SLOT_WAIT = 2.0  # seconds a drawing waits for a slot before the pad says the server is busy
 CANVAS_BOX = 440  # on-screen size of the drawing pad, CSS pixels
 PAD = f"""<div class="dp-pad">
   <canvas data-size="{CANVAS_SIZE}" data-brush="{BRUSH_WIDTH}" tabindex="0"
@@ -42,6 +45,12 @@ CORRECT_JS = """element.addEventListener('click', (event) => {
 });"""
 
 
+def shows_pad_answers(panel: str) -> str:
+    """JS for an answer panel: show the panel's part of each answer the pad fetches (pad.js)."""
+    return ("window.addEventListener('digitpad:answer', "
+            f"(event) => {{ props.value = event.detail.{panel}; }});")
+
+
 def file_as_sent(payload: FileData | None) -> str | None:
     """An upload's own file, unopened. gr.Image opens it with Pillow before the app sees it: a
     file that is not an image then fails with a bare "Error", and odd modes are converted, so the
@@ -60,10 +69,13 @@ class DrawTab:
                     self.pad = gr.HTML([], html_template=PAD, js_on_load=PAD_JS,
                                        apply_default_css=False, elem_id="pad")
                 with gr.Column(scale=1):
-                    self.result = gr.HTML(result_html(None), elem_id="result")
-                    self.correct = (gr.HTML("", js_on_load=CORRECT_JS, elem_id="correct")
+                    self.result = gr.HTML(result_html(None), elem_id="result",
+                                          js_on_load=shows_pad_answers("result"))
+                    self.correct = (gr.HTML("", elem_id="correct",
+                                            js_on_load=CORRECT_JS + shows_pad_answers("correct"))
                                     if shared.classdata is not None else None)
-                    self.seen = gr.HTML(seen_html(None), elem_id="seen")
+                    self.seen = gr.HTML(seen_html(None), elem_id="seen",
+                                        js_on_load=shows_pad_answers("seen"))
             with gr.Row():
                 self.active = gr.HTML(active_model_html(None), elem_id="active")
                 self.back = gr.Button("Back to the shipped model", size="sm", scale=0,
@@ -74,10 +86,7 @@ class DrawTab:
                 self.upload.preprocess = file_as_sent
                 gr.Examples(sorted(str(p) for p in ASSETS.glob("example-*.png")), self.upload,
                             label="Examples")
-        # a stroke's answer skips the queue: it takes milliseconds, and queueing costs more
-        self.pad.change(self.read_pad, [self.pad, state], self.answers,
-                        queue=False, trigger_mode="always_last", show_progress="hidden",
-                        api_visibility="private")
+        # the pad fetches its answers from /api/pad itself (pad.js): no Gradio event per stroke
         self.upload.change(self.read_upload, [self.upload, state], self.answers,
                            show_progress="hidden", api_visibility="private")
         if self.correct is not None:  # its own tiny write, beside the pad's event, not in it
@@ -94,38 +103,20 @@ class DrawTab:
                correctable: bool = False) -> dict:
         """The answer panel and what the network sees, or a plain message saying what to do;
         the correction buttons only under an answer for a drawing on the pad."""
-        try:
-            reading = read(source, self.shared.reader(lab).predict)
-        except NoInk as e:
-            message = str(e)
-        except BadStrokes as e:
-            message = f"{e} Clear the pad and draw again."
-        except BadImage as e:
-            message = str(e)
-        else:
-            return {self.result: result_html(reading), self.seen: seen_html(reading.digit),
-                    **self.offer(reading.best if correctable else None)}
-        return {self.result: result_html(None, message), self.seen: seen_html(None),
-                **self.offer(None)}
+        return self.show(answer_panels(
+            reading_or_why(read, source, self.shared.reader(lab).predict), correctable))
 
-    def offer(self, read: int | None) -> dict:
-        return {self.correct: correction_html(read)} if self.correct is not None else {}
+    def show(self, panels: dict[str, str]) -> dict:
+        return {self.result: panels["result"], self.seen: panels["seen"],
+                **({self.correct: panels["correct"]} if self.correct is not None else {})}
 
     def read_pad(self, strokes: Any, lab: Lab) -> dict:
-        """The pad's event skips Gradio's queue, so it is bounded here: no more drawings are
-        read at once than there are cores, whoever sends them."""
-        if not READING_SLOTS.acquire(timeout=SLOT_WAIT):
-            return {self.result: result_html(None, "The server is busy: draw again in a moment."),
-                    self.seen: seen_html(None)}
-        try:
-            return self.answer(read_drawing, strokes, lab, correctable=True)
-        finally:
-            READING_SLOTS.release()
+        """The pad's drawing read again, once the session switches model."""
+        return self.answer(read_drawing, strokes, lab, correctable=True)
 
     def read_upload(self, path: str | None, lab: Lab) -> dict:
         if not path:
-            return {self.result: result_html(None), self.seen: seen_html(None),
-                    **self.offer(None)}
+            return self.show(answer_panels(NOTHING_DRAWN, correctable=False))
         return self.answer(read_digit, path, lab)
 
     def save(self, strokes: Any, lab: Lab, event: gr.EventData, request: gr.Request) -> str:

@@ -56,9 +56,10 @@ def link_tabs(draw: DrawTab, training: TrainTab, inside: InsideTab, state: gr.St
 
     def use_run(lab: Lab, number: int | None) -> dict:
         lab.active = lab.find(number)
-        summary = lab.active.summary() if lab.active else None
-        return {draw.active: active_model_html(lab.active.name if lab.active else None, summary),
-                draw.back: gr.Button(visible=lab.active is not None), state: lab}
+        shown = (active_model_html(lab.active.name, lab.active.summary(), lab.active.id)
+                 if lab.active else active_model_html(None))
+        return {draw.active: shown, draw.back: gr.Button(visible=lab.active is not None),
+                state: lab}
 
     def use_shipped(lab: Lab) -> dict:
         lab.active = None
