@@ -62,7 +62,7 @@ TARGET_P95 = 0.250
 TARGET_P95_REST = 0.100  # one plain request per drawing, no upload, queue or stream
 TARGET_P95_TRAINING = 0.500
 KNEE_P95 = 1.0
-KNEE_STEPS = (10, 20, 30, 45, 60, 80, 100, 130, 160)
+KNEE_STEPS = (10, 20, 30, 45, 60, 80, 100, 130, 160, 200, 250)
 TRAIN_ARGS = (1e-3, 0.5, 2000, 128, "512-256-128", False, 0)  # the --train run
 
 
