@@ -35,6 +35,7 @@ STEP_SECONDS = 0.002  # a step's cost beyond its arithmetic
 AUGMENT_COST = 1.6  # augmented steps cost this much more
 CLASS_SHARE = 1 / 8  # of each minibatch from the class's drawings, when a run includes them
 WORKER_START_SECONDS = 120.0
+PARENT_CHECK_SECONDS = 1.0  # how often a worker checks that its server is still there
 
 
 class Refused(ValueError):
@@ -105,7 +106,7 @@ class Scheduler:
         self.outbox = context.Queue()
         self.inboxes = [context.Queue() for _ in range(workers)]
         threads = max(1, (os.cpu_count() or 1) // workers)
-        self.worker_args = [(inbox, self.outbox, data_dir, drawings, threads)
+        self.worker_args = [(inbox, self.outbox, data_dir, drawings, threads, os.getpid())
                             for inbox in self.inboxes]
         self.processes = [self.start_worker(args) for args in self.worker_args]
         self.tickets: dict[int, Ticket] = {}
@@ -271,10 +272,20 @@ class Baton:
                 self.turns.notify_all()
 
 
+def exit_with_server(server: int) -> None:
+    """End this worker once the server (pid) that started it is gone, however it ended, even
+    before this worker got going (a SIGKILL runs none of the server's clean-up): a worker is
+    hundreds of MB and may be training."""
+    while os.getppid() == server:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
+
+
 def worker_main(inbox: Any, outbox: Any, data_dir: str | None, drawings: str | None,
-                threads: int) -> None:
+                threads: int, server: int) -> None:
     """A training process: MNIST loaded once, a thread per run, one run computing at a time."""
     os.nice(5)  # the server's own requests come first, three to one when both want a core
+    threading.Thread(target=exit_with_server, args=(server,), daemon=True).start()
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)

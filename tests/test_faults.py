@@ -102,6 +102,49 @@ def test_training_killed_at_any_point_leaves_a_loadable_model(tmp_path, mnist_di
             assert out.read_bytes() != before
 
 
+# -- the app's training workers end with it ----------------------------------------------------
+
+def training_workers(pid: int) -> set[int]:
+    """Live (not zombie) processes that pid spawned to train."""
+    found = set()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue  # ended meanwhile
+        if stat[1] == str(pid) and stat[0] != "Z" and b"spawn_main" in command:
+            found.add(int(proc.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_the_training_workers_end_with_the_app_however_it_ends(tmp_path):
+    for ending in (signal.SIGTERM, signal.SIGKILL):
+        proc = start("app.py", "--port", str(free_port()), "--train-workers", "2",
+                     log=tmp_path / f"{ending.name}.log")
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while len(workers := training_workers(proc.pid)) < 2:
+                assert proc.poll() is None and time.monotonic() < deadline, (
+                    (tmp_path / f"{ending.name}.log").read_text())
+                time.sleep(0.2)
+            proc.send_signal(ending)
+            proc.wait(30)
+        finally:
+            stop(proc)
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in workers):
+            assert time.monotonic() < deadline, f"workers left after {ending.name}: {workers}"
+            time.sleep(0.2)
+
+
 # -- who can reach the app ----------------------------------------------------------------------
 
 def listening(port: int) -> set[str]:
