@@ -166,10 +166,15 @@ class TrainTab:
             except Refused as e:
                 yield {self.status: message_html(str(e), "problem")}
                 return
-            number, others = lab.next_number(), shown_curves(lab, shown)
+            number, others, sent = lab.next_number(), shown_curves(lab, shown), None
             while not ticket.finished.is_set():
                 ticket.watch()
-                yield self.running(ticket, number, others)
+                # a new curve point or status line is sent, not the same panel again: thirty
+                # people's tabs would otherwise cost the server a core in charts
+                now = (len(ticket.progress), self.shared.trainer.status(ticket))
+                if now != sent:
+                    sent = now
+                    yield self.running(ticket, number, others)
                 await asyncio.sleep(POLL_SECONDS)
             lab.ticket = None
             if ticket.problem is not None:
