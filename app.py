@@ -30,6 +30,7 @@ from digitpad.ui.context import Shared
 from digitpad.ui.page import build
 
 TRAINING_OFF = "Training is off on this server: its MNIST files are missing or damaged."
+DEFAULT_MAX_WORKERS = 4  # training processes by default: one per core, up to this many
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -45,8 +46,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                            "$MNIST_DIR, else the shipped data/mnist)")
     parser.add_argument("--drawings", default=str(SHIPPED_DRAWINGS),
                         help="pen-drawn digits (JSON) each run is also scored on, if present")
-    parser.add_argument("--train-workers", type=int, default=max(1, (os.cpu_count() or 1) // 2),
-                        help="processes that train the class's runs (default: half the cores)")
+    parser.add_argument("--train-workers", type=int,
+                        default=min(os.cpu_count() or 1, DEFAULT_MAX_WORKERS),
+                        help="processes that train the class's runs, each on one core (default: "
+                             f"one per core, at most {DEFAULT_MAX_WORKERS}; each holds about "
+                             "0.7 GB)")
     parser.add_argument("--cache-seconds", type=int, default=3600,
                         help="delete uploads and pictures Gradio cached once this old")
     parser.add_argument("--db", default=str(DEFAULT_DB),
