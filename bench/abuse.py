@@ -161,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             pid = app_pid(url)
             print(f"app idle after {settle(url):.0f} s")
             memory, cached = resident_mb(pid), folder_mb(Path(cache))
+            own = resident_mb(pid, children=False)
             log: list[str] = []
             battery = threading.Thread(target=run_battery, args=(url, log), daemon=True)
             battery.start()
@@ -176,8 +177,10 @@ def main(argv: list[str] | None = None) -> int:
             orphans = workers_cpu(pid)
             time.sleep(2 * args.cache_seconds)
             grown, cache_now = resident_mb(pid) - memory, folder_mb(Path(cache))
+            own_grown = resident_mb(pid, children=False) - own
     print(f"memory: {memory:.0f} MB at the start, {memory + grown:.0f} MB at the end "
-          f"({grown:+.0f} MB; target within {TARGET_MEMORY_MB} MB)")
+          f"({grown:+.0f} MB; target within {TARGET_MEMORY_MB} MB); the app alone "
+          f"{own_grown:+.0f} MB, its training workers {grown - own_grown:+.0f} MB")
     print(f"Gradio's cache: {cached:.1f} MB at the start, {cache_now:.1f} MB once cleaned "
           f"(target within {TARGET_CACHE_MB} MB)")
     print(f"training workers 10 s after the last client left: {orphans:.2f} cores "

@@ -181,15 +181,17 @@ def cpu_seconds(pid: int, children_only: bool = False) -> float:
     return total
 
 
-def resident_mb(pid: int) -> float:
-    """Resident memory of a process and its live children (the app's training workers), in MB."""
+def resident_mb(pid: int, children: bool = True) -> float:
+    """Resident memory of a process and, unless told not to, its live children (the app's
+    training workers), in MB."""
     total = 0
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             lines = dict(line.split(":", 1) for line in status.read_text().splitlines())
         except (OSError, ValueError):
             continue  # a process that ended meanwhile
-        if status.parent.name == str(pid) or lines.get("PPid", "").strip() == str(pid):
+        if status.parent.name == str(pid) or (
+                children and lines.get("PPid", "").strip() == str(pid)):
             total += int(lines.get("VmRSS", "0 kB").split()[0])
     return total / 1024
 
