@@ -35,6 +35,7 @@ STEP_SECONDS = 0.002  # a step's cost beyond its arithmetic
 AUGMENT_COST = 1.6  # augmented steps cost this much more
 CLASS_SHARE = 1 / 8  # of each minibatch from the class's drawings, when a run includes them
 WORKER_START_SECONDS = 120.0
+WARM_UP = TrainConfig(iterations=10)  # a worker's first run: the tutorial's, briefly
 PARENT_CHECK_SECONDS = 1.0  # how often a worker checks that its server is still there
 
 
@@ -292,9 +293,11 @@ def worker_main(inbox: Any, outbox: Any, data_dir: str | None, drawings: str | N
     tf.config.threading.set_inter_op_parallelism_threads(1)
     from digitpad.data import load_mnist
     from digitpad.scoring import load_drawings
+    from digitpad.training import train
 
     data = load_mnist(data_dir)
     drawn = load_drawings(drawings)
+    train(WARM_UP, data)  # the first person's run then finds its step traced, its memory grown
     outbox.put(("ready", 0, None))
     baton, stops = Baton(), {}
     for kind, number, detail in iter(inbox.get, None):
