@@ -36,10 +36,11 @@ def mnist(mnist_dir):
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory) -> Iterator[str]:
     """The app on a free port, serving the shipped model, keeping corrections in a fresh
-    database of its own; its URL."""
+    database of its own, with one training worker (as on a one-core server: a second run waits
+    behind the first); its URL."""
     database = tmp_path_factory.mktemp("classdata") / "class.db"
     try:
-        with running_app(args=("--db", str(database))) as url:
+        with running_app(args=("--db", str(database), "--train-workers", "1")) as url:
             yield url
     except AppDidNotStart as e:
         pytest.fail(str(e), pytrace=False)
