@@ -65,6 +65,7 @@ class Traffic:
         self.mark = 0  # events when the last input (stroke, undo, upload) was made
         self.last = time.monotonic()
         self.sent = []  # the data of each event sent to the app, newest last
+        self.paths = []  # the path of each event sent to the app, oldest first
         page.on("request", self.started)
         page.on("requestfinished", self.ended)
         page.on("requestfailed", self.ended)
@@ -79,6 +80,7 @@ class Traffic:
             self.pending[request] = urlparse(request.url).path
             if request.method == "POST" and urlparse(request.url).path.endswith(EVENT_PATHS):
                 self.events += 1
+                self.paths.append(urlparse(request.url).path)
                 body = request.post_data_json or {}  # an event's data, or the pad's strokes
                 self.sent = [*self.sent[-29:], body.get("data", [body.get("strokes")])]
             self.last = time.monotonic()
@@ -87,6 +89,14 @@ class Traffic:
         if self.ours(request):
             self.pending.pop(request, None)
             self.last = time.monotonic()
+
+    def awaited(self) -> list[str]:
+        """The open requests the answer to the last input waits on: strokes are answered by
+        /api/pad alone, so then the queue's stream (another event's, say a load event's)
+        does not count."""
+        strokes = all(path.endswith("/api/pad") for path in self.paths[self.mark:])
+        return [path for path in self.pending.values()
+                if not (strokes and path.endswith("/queue/data"))]
 
 
 _TRAFFIC: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -196,13 +206,14 @@ def wait_for_prediction(page, previous_html: str | None = None, timeout: float =
         if current != html:
             html, changed = current, now
         answered = ("dp-winner" in html and html != previous_html and flow.events > flow.mark
-                    and not flow.pending)
+                    and not flow.awaited())
         if answered and now - max(changed, flow.last) >= QUIET:
             return int(page.locator(f"{RESULT} .dp-digit").inner_text())
         if now > deadline:
             raise AssertionError(
                 f"no new prediction within {timeout:.0f} s (events sent since the input: "
-                f"{flow.events - flow.mark}, requests open: {sorted(flow.pending.values())}); "
+                f"{flow.events - flow.mark}, requests open: {sorted(flow.pending.values())}, "
+                f"awaited: {flow.awaited()}); "
                 f"showing:\n{html}")
 
 
@@ -223,7 +234,7 @@ def clear_canvas(page) -> None:
     page.click(CLEAR)
     page.wait_for_selector(f"{RESULT}.dp-empty", timeout=WAIT * 1000)
     deadline = time.monotonic() + WAIT
-    while flow.pending or time.monotonic() - flow.last < QUIET / 2:
+    while flow.awaited() or time.monotonic() - flow.last < QUIET / 2:
         if time.monotonic() > deadline:
             break
         page.wait_for_timeout(100)
