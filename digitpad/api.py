@@ -221,7 +221,7 @@ def routes(models: dict[str, Reader], classdata: ClassData | None) -> list[BaseR
     @router.post("/api/pad", include_in_schema=False)
     async def pad(request: Request, model: str = "shipped") -> JSONResponse:
         """The Draw tab's pad: its strokes in, the answer's panels out as HTML, rendered as an
-        upload's are, without Gradio's event path (a third of a stroke's cost)."""
+        upload's are, without Gradio's event path (where a stroke cost 1.6 times the CPU)."""
         response = await admitted_answer(request, model, lambda kind, body, reader: pad_answer(
             kind, body, reader.predict, correctable=classdata is not None))
         if response.status_code != 200:  # the page shows the refusal's sentence in its panels
