@@ -1,8 +1,9 @@
 """Trainings for a whole class at once.
 
 Worker processes at low priority, so the pad stays quick, train the runs. In each worker a run
-that has not reported yet goes first, for its first curve point within seconds; then the oldest
-run goes, so runs finish one after another instead of all at the end. Every run has its own Stop,
+that has not reported yet goes first, for its first curve point within seconds; then a finished
+run's scoring, a slice at a time; then the oldest run, so runs finish one after another instead
+of all at the end. Every run has its own Stop,
 and a run whose page or client stopped watching is stopped: trainings belong to someone who is
 there.
 """
@@ -10,6 +11,7 @@ there.
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing as mp
 import os
 import queue
@@ -37,6 +39,8 @@ CLASS_SHARE = 1 / 8  # of each minibatch from the class's drawings, when a run i
 WORKER_START_SECONDS = 120.0
 WARM_UP = TrainConfig(iterations=10)  # a worker's first run: the tutorial's, briefly
 PARENT_CHECK_SECONDS = 1.0  # how often a worker checks that its server is still there
+HURRY, FIRST_TURN, SCORING, TRAINING = range(4)  # who computes next in a worker: lowest first
+SCORE_SLICE = 2500  # a finished run scores this many digits per turn
 
 
 class Refused(ValueError):
@@ -97,6 +101,14 @@ def expected_seconds(config: TrainConfig) -> float:
     weights = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
     step = config.batch_size * weights * SECONDS_PER_UNIT + STEP_SECONDS
     return config.iterations * step * (AUGMENT_COST if config.augment else 1.0)
+
+
+def time_left(seconds: float) -> str:
+    """An estimate as plainly as it is known, to the next 5 s: a steadier line is also fewer
+    panels for the page to send."""
+    if seconds < 10:
+        return "a few seconds left"
+    return f"about {5 * math.ceil(seconds / 5):.0f} s left"
 
 
 class Scheduler:
@@ -165,11 +177,11 @@ class Scheduler:
             return "the trainer is starting: TensorFlow and MNIST load once, in a few seconds"
         if ahead:
             runs = "run" if len(ahead) == 1 else "runs"
-            return (f"waiting: {len(ahead)} {runs} ahead of yours · about "
-                    f"{left + sum(self.seconds_left(t) for t in ahead):.0f} s left")
+            return (f"waiting: {len(ahead)} {runs} ahead of yours · "
+                    f"{time_left(left + sum(self.seconds_left(t) for t in ahead))}")
         runs = "run" if len(others) == 1 else "runs"
         others_note = f" · {len(others)} other {runs} on the server" if others else ""
-        return f"training{others_note} · about {left:.0f} s left"
+        return f"training{others_note} · {time_left(left)}"
 
     def learn_pace(self, ticket: Ticket, progress: Progress) -> None:
         """Follow how long runs really take here, from each report past the first hundred."""
@@ -269,7 +281,7 @@ class Baton:
         """A stopped run goes next: it only has to wrap up."""
         with self.turns:
             if number in self.waiting:
-                self.waiting[number] = (-1, number)
+                self.waiting[number] = (HURRY, number)
                 self.turns.notify_all()
 
 
@@ -323,7 +335,6 @@ class Stop:
 def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any, drawings: Any,
               baton: Baton, stops: dict[int, Stop], send: Callable[[tuple], None]) -> None:
     """Train one run in turns with the others; send its progress and its outcome."""
-    from digitpad.model import make_predictor
     from digitpad.training import mix_in, train
 
     config, mixed = task
@@ -333,10 +344,20 @@ def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any,
     def report(progress: Progress) -> None:
         send(("progress", number, progress))
         baton.give_back()
-        baton.take(number, (1, number))
+        baton.take(number, (TRAINING, number))
+
+    def score(images: np.ndarray) -> np.ndarray:
+        """The finished run's readings, a slice at a time: a run pressed meanwhile takes its
+        first turn between slices instead of waiting for the whole test set."""
+        parts = []
+        for start in range(0, len(images), SCORE_SLICE):
+            baton.give_back()
+            baton.take(number, (SCORING, number))
+            parts.append(result.predict(images[start:start + SCORE_SLICE]))
+        return np.concatenate(parts)
 
     stop = stops[number]
-    baton.take(number, (0, number))
+    baton.take(number, (FIRST_TURN, number))
     try:
         if stop.pressed.is_set():
             send(("failed", number, ("Stopped before it started.", "problem")))
@@ -345,14 +366,13 @@ def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any,
         if not stop.keep:
             send(("failed", number, ("Stopped: nobody was watching it.", "problem")))
             return
-        predict = make_predictor(result.model)
         send(("done", number, Outcome(
             [np.asarray(w) for w in result.model.get_weights()], result.iterations_done,
             result.train_seconds, result.val_accuracy, result.stopped_early, result.history,
-            predict(data.x_test.astype(np.float32) / 255.0),
-            None if drawings is None else predict(drawings.images),
+            score(data.x_test.astype(np.float32) / 255.0),
+            None if drawings is None else score(drawings.images),
             None if mixed is None or not len(mixed.x_held)
-            else predict(mixed.x_held.astype(np.float32) / 255.0))))
+            else score(mixed.x_held.astype(np.float32) / 255.0))))
     except (ConfigError, Diverged) as e:
         send(("failed", number, (str(e), "problem")))
     except Exception:  # logged for the server's operator; the person gets a plain sentence

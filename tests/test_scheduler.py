@@ -12,7 +12,7 @@ import pytest
 
 from digitpad import scheduler as scheduling
 from digitpad.classdata import ClassSet
-from digitpad.scheduler import Refused, Scheduler, Ticket
+from digitpad.scheduler import Refused, Scheduler, Ticket, time_left
 from digitpad.training import TrainConfig, mix_in
 
 SMALL = TrainConfig(learning_rate=1e-3, dropout=0.2, iterations=300, batch_size=64,
@@ -135,3 +135,10 @@ def test_a_run_nobody_watches_stops_within_seconds(trainer):
     left = trainer.submit("gone", LONG)
     assert left.finished.wait(scheduling.WATCH_SECONDS + 5), "still training, unwatched"
     assert left.outcome is None or left.outcome.stopped_early
+
+
+def test_time_left_is_said_to_the_next_five_seconds():
+    assert time_left(3.2) == "a few seconds left"
+    assert time_left(41.0) == "about 45 s left"
+    assert time_left(45.0) == "about 45 s left"
+    assert time_left(130.4) == "about 135 s left"

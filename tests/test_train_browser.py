@@ -75,7 +75,9 @@ def test_short_run_streams_then_its_model_reads_this_sessions_drawings(page, bro
     assert progress_done(page) == 200
     assert 0.5 < percent(report, "test accuracy") <= 1.0, report
     assert curve_points(page, "loss-plot") >= 2
-    assert page.locator("#runs").inner_text().count("512-256-128") == 1
+    # the runs table follows the scores once the click's runs are over
+    page.wait_for_function("() => document.querySelector('#runs').innerText"
+                           ".split('512-256-128').length == 2", timeout=WAIT * 1000)
     page.get_by_text("Where the last run fails").click()
     page.wait_for_selector("#run-confusion table", timeout=WAIT * 1000)
     confusion = page.locator("#run-confusion tr").evaluate_all(
@@ -140,7 +142,7 @@ def test_stop_keeps_the_model_trained_so_far(page):
     report = wait_for_scores(page)
     assert "stopped early" in report
     assert 0 < progress_done(page) < 20000
-    assert page.locator("#use").is_enabled()
+    page.wait_for_selector("#use:enabled", timeout=WAIT * 1000)
 
 
 def test_learning_rate_far_too_high_stops_with_a_plain_message(page):

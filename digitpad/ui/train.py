@@ -128,25 +128,31 @@ class TrainTab:
                 **self.plots([*others, (number, progress)])}
 
     def finished(self, ticket: Ticket, lab: Lab, number: int, shown: list[int]) -> dict:
-        """The run joins the session: scores, table, curves, download, where it fails."""
-        data = self.shared.data
-        run = lab.add(finished_run(number, ticket, data, self.shared.drawings.drawings))
-        choices = [(r.name, r.number) for r in lab.runs]
+        """The run joins the session: its scores and curves; last_run shows the rest."""
+        run = lab.add(finished_run(number, ticket, self.shared.data,
+                                   self.shared.drawings.drawings))
         result = run.result
         return {**self.plots(shown_curves(lab, shown)),
                 self.progress: progress_html(result.iterations_done, result.config.iterations,
                                              result.train_seconds,
                                              "stopped" if result.stopped_early else "done"),
                 self.status: run_report_html(run.summary()),
-                self.runs: runs_table([r.summary() for r in lab.runs]),
-                self.compare: gr.CheckboxGroup(choices=choices, value=shown),
-                self.chosen: gr.Dropdown(choices=choices, value=run.number),
+                self.compare: gr.CheckboxGroup(choices=run_choices(lab), value=shown),
+                self.state: lab}
+
+    def last_run(self, lab: Lab) -> dict:
+        """The session's runs and its latest one, once a click's runs are over: table, choice,
+        download, where it fails."""
+        if not lab.runs:
+            return {}
+        run, data = lab.runs[-1], self.shared.data
+        return {self.runs: runs_table([r.summary() for r in lab.runs]),
+                self.chosen: gr.Dropdown(choices=run_choices(lab), value=run.number),
                 self.use: gr.Button(interactive=True),
                 self.download: gr.DownloadButton(value=lab.download(run), interactive=True),
                 self.run_confusion: confusion_html(run.test.confusion),
                 self.run_mistakes: worst_mistakes(data.x_test, data.y_test,
-                                                  run.test.probabilities, 12),
-                self.state: lab}
+                                                  run.test.probabilities, 12)}
 
     def class_label(self) -> str:
         """The box's label, with how many drawings the class has corrected so far."""
@@ -215,19 +221,24 @@ class TrainTab:
     def wire(self) -> None:
         controls = [self.rate, self.dropout, self.iterations, self.batch_size, self.network,
                     self.augment, self.seed]
-        live = [self.progress, self.status, self.loss_plot, self.accuracy_plot, self.runs,
-                self.compare, self.chosen, self.use, self.download, self.run_confusion,
-                self.run_mistakes, self.state]
+        # Streamed while training: only what changes then. Gradio rebuilds every output a
+        # yield leaves out (1 to 3 ms each for a table or gallery), thirty people several times a
+        # second; the rest follows once, when the click's runs are over.
+        live = [self.progress, self.status, self.loss_plot, self.accuracy_plot, self.compare,
+                self.state]
+        after = [self.runs, self.chosen, self.use, self.download, self.run_confusion,
+                 self.run_mistakes]
         training = dict(concurrency_limit=QUEUE_LIMIT, concurrency_id="train",
                         show_progress_on=self.progress, api_visibility="private")
         inputs = [self.state, self.compare, *controls, self.with_class]
-        self.start.click(self.trains(lambda c: [c]), inputs, live, **training)
-        self.dropout_pair.click(self.trains(lambda c: [replace(c, dropout=0.5),
-                                                       replace(c, dropout=0.0)]),
-                                inputs, live, **training)
-        self.network_pair.click(self.trains(lambda c: [replace(c, hidden=()),
-                                                       replace(c, hidden=SEED_HIDDEN)]),
-                                inputs, live, **training)
+        plans = {self.start: lambda c: [c],
+                 self.dropout_pair: lambda c: [replace(c, dropout=0.5), replace(c, dropout=0.0)],
+                 self.network_pair: lambda c: [replace(c, hidden=()),
+                                               replace(c, hidden=SEED_HIDDEN)]}
+        for button, plan in plans.items():
+            button.click(self.trains(plan), inputs, live, **training).then(
+                self.last_run, self.state, after, show_progress="hidden",
+                api_visibility="private")
         self.stop.click(stop_run, self.state, None, queue=False, api_visibility="private")
         self.reset.click(self.reset_controls, None, controls, queue=False,
                          api_visibility="private")
@@ -238,6 +249,11 @@ class TrainTab:
                           api_visibility="private")
         self.tab.select(lambda: gr.Checkbox(label=self.class_label()), None, self.with_class,
                         queue=False, api_visibility="private")
+
+
+def run_choices(lab: Lab) -> list[tuple[str, int]]:
+    """The session's runs as (name, number) choices."""
+    return [(r.name, r.number) for r in lab.runs]
 
 
 def shown_curves(lab: Lab, shown: list[int]) -> Curves:
