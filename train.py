@@ -38,6 +38,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--pen-styles", action="store_true",
                    help="flag some ones and curl some nines' tails, as many people draw")
+    p.add_argument("--redraw", action="store_true",
+                   help="also train on every digit thinned and redrawn with an even pen, as the "
+                        "pad draws")
+    p.add_argument("--label-smoothing", type=float, default=d.label_smoothing,
+                   help="aim at 1 - this for the label, e.g. 0.1, so the net is less sure")
     p.add_argument("--data-dir", help="folder with the four MNIST IDX files (else $MNIST_DIR, "
                                       "else the shipped data/mnist)")
     p.add_argument("--out", help="save the model here (.keras) with a model card beside it")
@@ -63,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     hidden = tuple(int(h) for h in args.hidden.split(",") if h.strip())
     config = TrainConfig(args.learning_rate, args.dropout, args.iterations, args.batch_size,
                          hidden, args.augment, args.cosine_decay, args.seed,
-                         args.pen_styles)
+                         args.pen_styles, args.redraw, args.label_smoothing)
     try:
         data = load_mnist(args.data_dir)
         records = load_strokes(args.strokes) if args.strokes else None

@@ -17,6 +17,7 @@ from digitpad.augment import augment
 from digitpad.data import Mnist
 from digitpad.model import SEED_HIDDEN, build_mlp
 from digitpad.pen_styles import add_pen_styles
+from digitpad.redraw import redraw_all
 
 EXPLODED_LOSS = 1e4  # a cross-entropy this large means the run has blown up
 REPORT_SECONDS = 0.5
@@ -45,11 +46,14 @@ class TrainConfig:
     cosine_decay: bool = False  # anneal the learning rate to 1% of its value over the run
     seed: int = 0
     pen_styles: bool = False  # flag some ones and curl some nines' tails, as many people draw
+    redrawn: bool = False  # add a copy of every digit thinned and redrawn with an even pen
+    label_smoothing: float = 0.0  # aim at 1 - this for the label, the rest spread over all ten
 
 
 LIMITS = {
     "learning_rate": (1e-6, 10.0),
     "dropout": (0.0, 0.95),
+    "label_smoothing": (0.0, 0.5),
     "iterations": (1, 200_000),
     "batch_size": (1, 4096),
     "hidden_units": (1, 4096),
@@ -75,13 +79,14 @@ def check_config(config: TrainConfig) -> TrainConfig:
     check_number("dropout", config.dropout, float, *LIMITS["dropout"])
     check_number("iterations", config.iterations, int, *LIMITS["iterations"])
     check_number("batch_size", config.batch_size, int, *LIMITS["batch_size"])
+    check_number("label_smoothing", config.label_smoothing, float, *LIMITS["label_smoothing"])
     check_number("seed", config.seed, int, *LIMITS["seed"])
     if not isinstance(config.hidden, (tuple, list)):
         raise ConfigError(f"hidden must be a list of layer sizes, not {config.hidden!r}")
     check_number("number of hidden layers", len(config.hidden), int, *LIMITS["hidden_layers"])
     for units in config.hidden:
         check_number("hidden layer size", units, int, *LIMITS["hidden_units"])
-    for name in ("augment", "cosine_decay", "pen_styles"):
+    for name in ("augment", "cosine_decay", "pen_styles", "redrawn"):
         if not isinstance(getattr(config, name), bool):
             raise ConfigError(f"{name} must be true or false, not {getattr(config, name)!r}")
     return config
@@ -192,8 +197,7 @@ def make_steps(batch_size: int, augmented: bool) -> Callable:
                 images = augment(images, tf.random.experimental.stateless_fold_in(seed, 7))
             with tf.GradientTape() as tape:
                 scores = logits(weights, images, settings["dropout"], seed)
-                loss = tf.reduce_mean(
-                    tf.nn.sparse_softmax_cross_entropy_with_logits(labels, scores))
+                loss = smoothed_cross_entropy(labels, scores, settings["label_smoothing"])
             grads = tape.gradient(loss, weights)
             apply_adam(weights, slots, grads, start + i, learning_rate(settings, start + i))
             correct = tf.reduce_sum(tf.cast(tf.argmax(scores, 1, tf.int32) == labels, tf.float32))
@@ -208,6 +212,16 @@ def make_steps(batch_size: int, augmented: bool) -> Callable:
         return loss_sum / done, hits / (done * batch_size), bad
 
     return run
+
+
+def smoothed_cross_entropy(labels: tf.Tensor, scores: tf.Tensor,
+                           smoothing: tf.Tensor) -> tf.Tensor:
+    """Mean cross-entropy against targets of 1 - smoothing on the label plus smoothing spread
+    evenly over the ten classes (Keras's label_smoothing; exactly plain cross-entropy at 0)."""
+    log_probs = tf.nn.log_softmax(scores)
+    label_term = -tf.gather(log_probs, labels, batch_dims=1)
+    return tf.reduce_mean((1.0 - smoothing) * label_term
+                          - smoothing * tf.reduce_mean(log_probs, axis=1))
 
 
 def learning_rate(settings: dict[str, tf.Tensor], step: tf.Tensor) -> tf.Tensor:
@@ -225,6 +239,7 @@ def knobs(config: TrainConfig) -> dict[str, tf.Tensor]:
             "rate_floor": tf.constant(0.01 if config.cosine_decay else 1.0),
             "iterations": tf.constant(config.iterations, tf.float32),
             "dropout": tf.constant(config.dropout, tf.float32),
+            "label_smoothing": tf.constant(config.label_smoothing, tf.float32),
             "seed": tf.constant(config.seed)}
 
 
@@ -251,12 +266,20 @@ def mix_in(data: Mnist, images: np.ndarray, labels: np.ndarray, share: float) ->
 
 
 @functools.lru_cache(maxsize=2)
-def styled_train_images(data: Mnist, seed: int) -> np.ndarray:
-    """The training images with pen styles, kept for the next run of the same seed: styling
-    55,000 digits takes seconds, and the Train tab's learners run one setting after another."""
-    images = add_pen_styles(data.x_train, data.y_train, seed)
-    images.flags.writeable = False
-    return images
+def training_digits(data: Mnist, seed: int, pen_styles: bool,
+                    redrawn: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The images and labels a run draws its minibatches from, kept for the next run of the same
+    seed: styling 55,000 digits takes seconds (redrawing them, half a minute), and the Train
+    tab's learners run one setting after another."""
+    images, labels = data.x_train, data.y_train
+    if pen_styles:
+        images = add_pen_styles(images, labels, seed)
+    if redrawn:
+        images = np.concatenate([images, redraw_all(images, seed)])
+        labels = np.concatenate([labels, labels])
+    if pen_styles or redrawn:
+        images.flags.writeable = False
+    return images, labels
 
 
 def train(config: TrainConfig, data: Mnist,
@@ -266,8 +289,7 @@ def train(config: TrainConfig, data: Mnist,
     check_config(config)
     keras.utils.set_random_seed(config.seed)
     model = build_mlp(config.hidden, config.dropout)
-    images = styled_train_images(data, config.seed) if config.pen_styles else data.x_train
-    x, y = as_tensors(images, data.y_train)
+    x, y = as_tensors(*training_digits(data, config.seed, config.pen_styles, config.redrawn))
     x_val = data.x_val.astype(np.float32) / 255.0
     weights = [variable.value for variable in model.trainable_variables]
     steps = make_steps(config.batch_size, config.augment)

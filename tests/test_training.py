@@ -13,6 +13,7 @@ import tensorflow as tf
 from digitpad.augment import UNCHANGED, augment
 from digitpad.model import build_mlp, make_predictor
 from digitpad.pen_styles import add_pen_styles
+from digitpad.redraw import redraw_all
 from digitpad.training import (
     ConfigError,
     Diverged,
@@ -23,8 +24,9 @@ from digitpad.training import (
     learning_rate,
     logits,
     make_steps,
-    styled_train_images,
+    smoothed_cross_entropy,
     train,
+    training_digits,
 )
 
 SMALL = TrainConfig(learning_rate=1e-3, iterations=50, hidden=(64,), seed=3)
@@ -215,11 +217,21 @@ def test_augment_leaves_a_share_of_the_batch_as_written(mnist):
 
 def test_styled_training_images_are_made_once_per_data_and_seed(mnist):
     small = replace(mnist, x_train=mnist.x_train[:2000], y_train=mnist.y_train[:2000])
-    styled = styled_train_images(small, 1)
-    assert styled_train_images(small, 1) is styled
+    styled, labels = training_digits(small, 1, True, False)
+    assert training_digits(small, 1, True, False)[0] is styled
     assert np.array_equal(styled, add_pen_styles(small.x_train, small.y_train, 1))
+    assert labels is small.y_train
     assert not styled.flags.writeable  # one run cannot spoil the next run's images
-    assert styled_train_images(small, 2) is not styled
+    assert training_digits(small, 2, True, False)[0] is not styled
+
+
+def test_redrawn_training_adds_a_redrawn_copy_of_every_digit(mnist):
+    small = replace(mnist, x_train=mnist.x_train[:300], y_train=mnist.y_train[:300])
+    images, labels = training_digits(small, 1, False, True)
+    assert len(images) == len(labels) == 600
+    assert np.array_equal(images[:300], small.x_train)
+    assert np.array_equal(labels[300:], small.y_train)
+    assert np.array_equal(images[300:], redraw_all(small.x_train, 1))
 
 
 def test_traced_steps_are_reused_and_give_a_fresh_trace_s_result(mnist):
@@ -255,3 +267,23 @@ def test_cosine_decay_matches_keras_and_a_floor_of_one_keeps_the_rate():
         assert float(rate) == pytest.approx(float(schedule(step)), rel=1e-6)
         assert float(learning_rate(knobs(replace(config, cosine_decay=False)),
                                    tf.constant(step))) == np.float32(0.5)
+
+
+def test_smoothed_cross_entropy_is_keras_label_smoothing_and_plain_at_zero():
+    scores = tf.random.stateless_normal([64, 10], [3, 4]) * 3
+    labels = tf.random.stateless_uniform([64], [5, 6], 0, 10, tf.int32)
+    plain = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, scores))
+    assert np.isclose(smoothed_cross_entropy(labels, scores, tf.constant(0.0)), plain, rtol=1e-5)
+    keras_loss = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)
+    expected = keras_loss(tf.one_hot(labels, 10), scores)
+    assert np.isclose(smoothed_cross_entropy(labels, scores, tf.constant(0.1)), expected,
+                      rtol=1e-5)
+    assert smoothed_cross_entropy(labels, scores, tf.constant(0.1)) != plain
+
+
+def test_a_runs_shared_traced_pass_reads_as_its_keras_model(mnist):
+    result = train(SMALL, mnist)
+    images = mnist.x_test[:200].astype(np.float32) / 255.0
+    keras_reading = make_predictor(result.model)(images)
+    assert np.allclose(result.predict(images), keras_reading, atol=1e-5)
+    assert np.allclose(result.predict(images).sum(axis=1), 1.0, atol=1e-5)
