@@ -133,6 +133,18 @@ def pad_answer(kind: str, body: bytes, predict: Callable[[np.ndarray], np.ndarra
     return answer_panels(reading_or_why(read_drawing, strokes_of(body), predict), correctable)
 
 
+def problem(refused: Refused) -> dict[str, str]:
+    """A refusal as the API's JSON."""
+    return {"error": refused.message}
+
+
+def pad_refusal(refused: Refused) -> dict[str, str]:
+    """A refusal as the pad shows it: its sentence in the answer panels; a session's model
+    gone from the server says how to go back to the shipped one."""
+    message = GONE_MODEL if refused.status == 404 else refused.message
+    return {**answer_panels(message, correctable=False), "error": message}
+
+
 def answer(reading: Reading) -> dict:
     """The JSON answer, its probabilities rounded as /predict rounds them."""
     probabilities = [round(float(p), 6) for p in reading.probabilities]
@@ -185,9 +197,10 @@ def routes(models: dict[str, Reader], classdata: ClassData | None) -> list[BaseR
     readers = anyio.CapacityLimiter(READERS)
 
     async def admitted_answer(request: Request, model: str,
-                              respond: Callable[[str, bytes, Reader], dict]) -> JSONResponse:
+                              respond: Callable[[str, bytes, Reader], dict],
+                              refusal: Callable[[Refused], dict] = problem) -> JSONResponse:
         """respond(body kind, body, reader) run on a reading thread, within the API's bounds;
-        a refusal as JSON {"error": ...} with its status."""
+        a refusal as JSON refusal(it) with its status."""
         try:
             kind = body_kind(request.headers.get("content-type", ""))
             reader = models.get(model)
@@ -201,12 +214,12 @@ def routes(models: dict[str, Reader], classdata: ClassData | None) -> list[BaseR
                                                           limiter=readers)
         except Refused as e:
             headers = {"Retry-After": "1"} if e.status == 503 else None
-            return JSONResponse({"error": e.message}, e.status, headers)
+            return JSONResponse(refusal(e), e.status, headers)
         except ClientDisconnect:  # gone before its body arrived: nobody to answer
-            return JSONResponse({"error": "The body did not arrive whole."}, 400)
+            return JSONResponse(refusal(Refused(400, "The body did not arrive whole.")), 400)
         except Exception:  # logged for the server's owner; the caller gets a plain sentence
             log.exception("reading a digit failed")
-            return JSONResponse({"error": FAILED}, 500)
+            return JSONResponse(refusal(Refused(500, FAILED)), 500)
         return JSONResponse(answered)
 
     @router.post("/api/predict", response_model=Answer, responses=REFUSALS,
@@ -222,15 +235,8 @@ def routes(models: dict[str, Reader], classdata: ClassData | None) -> list[BaseR
     async def pad(request: Request, model: str = "shipped") -> JSONResponse:
         """The Draw tab's pad: its strokes in, the answer's panels out as HTML, rendered as an
         upload's are, without Gradio's event path (where a stroke cost 1.6 times the CPU)."""
-        response = await admitted_answer(request, model, lambda kind, body, reader: pad_answer(
-            kind, body, reader.predict, correctable=classdata is not None))
-        if response.status_code != 200:  # the page shows the refusal's sentence in its panels
-            message = (GONE_MODEL if response.status_code == 404
-                       else json.loads(response.body)["error"])
-            return JSONResponse({**answer_panels(message, correctable=False), "error": message},
-                                response.status_code,
-                                {"Retry-After": "1"} if response.status_code == 503 else None)
-        return response
+        return await admitted_answer(request, model, lambda kind, body, reader: pad_answer(
+            kind, body, reader.predict, correctable=classdata is not None), pad_refusal)
 
     @router.post("/api/correct", response_model=Saved, summary="Save a corrected drawing",
                  responses={**REFUSALS, 429: {"model": Problem, "description": TOO_FAST}},

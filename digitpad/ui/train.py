@@ -118,13 +118,12 @@ class TrainTab:
         return {self.loss_plot: line_chart(curves, "loss", "Minibatch loss"),
                 self.accuracy_plot: line_chart(curves, "val_accuracy", "Validation accuracy")}
 
-    def running(self, ticket: Ticket, number: int, others: Curves) -> dict:
+    def running(self, ticket: Ticket, number: int, others: Curves, status: str) -> dict:
         progress = list(ticket.progress)
         done = progress[-1] if progress else None
         return {self.progress: progress_html(done.iteration if done else 0,
                                              ticket.config.iterations,
-                                             done.seconds if done else 0.0,
-                                             self.shared.trainer.status(ticket)),
+                                             done.seconds if done else 0.0, status),
                 **self.plots([*others, (number, progress)])}
 
     def finished(self, ticket: Ticket, lab: Lab, number: int, shown: list[int]) -> dict:
@@ -180,7 +179,7 @@ class TrainTab:
                 now = (len(ticket.progress), self.shared.trainer.status(ticket))
                 if now != sent:
                     sent = now
-                    yield self.running(ticket, number, others)
+                    yield self.running(ticket, number, others, now[1])
                 await asyncio.sleep(POLL_SECONDS)
             lab.ticket = None
             if ticket.problem is not None:
