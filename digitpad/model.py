@@ -14,6 +14,7 @@ import tensorflow as tf
 
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "model" / "digitpad.keras"
 SEED_HIDDEN = (512, 256, 128)
+READABLE = 0o644  # a saved model and its card are for sharing; mkstemp makes its files 0600
 
 
 class ModelError(RuntimeError):
@@ -58,6 +59,7 @@ def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
     os.close(fd)
     try:
         model.save(tmp)
+        os.chmod(tmp, READABLE)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -132,6 +134,7 @@ def write_card(card: dict, path: str | os.PathLike) -> Path:
     with os.fdopen(fd, "w") as f:
         json.dump(card, f, indent=2)
         f.write("\n")
+    os.chmod(tmp, READABLE)
     os.replace(tmp, path)
     return path
 

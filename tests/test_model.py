@@ -9,11 +9,13 @@ from digitpad.model import (
     SHIPPED_MODEL,
     ModelError,
     build_mlp,
+    card_path,
     export_saved_model,
     load_model,
     make_frozen_predictor,
     make_predictor,
     save_model,
+    write_card,
 )
 from digitpad.training import TrainConfig, train
 
@@ -57,6 +59,13 @@ def test_save_and_load_round_trip(model, images, tmp_path):
     np.testing.assert_array_equal(loaded(images).numpy(), model(images).numpy())
     assert loaded.name == model.name
     assert sorted(p.name for p in path.parent.iterdir()) == ["m.keras"]  # no temp files left
+
+
+def test_a_saved_model_and_its_card_are_readable_by_others(model, tmp_path):
+    path = save_model(model, tmp_path / "m.keras")
+    card = write_card({"test_accuracy": 0.9}, card_path(path))
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert card.stat().st_mode & 0o777 == 0o644
 
 
 def test_save_overwrites(model, images, tmp_path):
