@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
+import numpy as np
 import tensorflow as tf
 
 MAX_ROTATION = math.radians(20)
@@ -15,6 +17,15 @@ ELASTIC_KNOTS = 5  # the elastic field is random on a 5x5 grid, smoothly interpo
 ELASTIC_ALPHA = 0.8  # typical elastic displacement, pixels
 THICKNESS = (-0.4, 1.0)  # negative thins toward an erosion, positive thickens toward a dilation
 UNCHANGED = 0.25  # share of each batch left as written, so MNIST's own digits stay well read
+
+
+@functools.cache
+def bicubic_weights() -> np.ndarray:
+    """(28, ELASTIC_KNOTS) weights of tf.image.resize's bicubic along one axis. XLA has no bicubic
+    resize, and the resize is separable, so the elastic field is two small products with these."""
+    with tf.init_scope():  # computed eagerly even when first asked for inside a traced step
+        units = tf.reshape(tf.eye(ELASTIC_KNOTS), [ELASTIC_KNOTS, ELASTIC_KNOTS, 1, 1])
+        return tf.image.resize(units, [28, 1], method="bicubic").numpy().reshape(-1, 28).T
 
 
 def sample_grid(batch: int, seed: tf.Tensor) -> tf.Tensor:
@@ -37,7 +48,8 @@ def sample_grid(batch: int, seed: tf.Tensor) -> tf.Tensor:
     src_c = m10[:, None, None] * rows + m11[:, None, None] * cols
     affine = tf.stack([src_r, src_c], axis=-1) + centre + shift
     knots = tf.random.stateless_normal([batch, ELASTIC_KNOTS, ELASTIC_KNOTS, 2], seeds[5])
-    return affine + ELASTIC_ALPHA * tf.image.resize(knots, [28, 28], method="bicubic")
+    spline = bicubic_weights()
+    return affine + ELASTIC_ALPHA * tf.einsum("rk,bklc,sl->brsc", spline, knots, spline)
 
 
 def change_thickness(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from digitpad.augment import UNCHANGED, augment
+from digitpad.augment import ELASTIC_KNOTS, UNCHANGED, augment, bicubic_weights
 from digitpad.model import build_mlp, make_predictor
 from digitpad.pen_styles import add_pen_styles
 from digitpad.redraw import redraw_all
@@ -206,6 +206,17 @@ def test_augment_keeps_shape_and_range_and_repeats(mnist):
     ink_ratio = first.sum(axis=(1, 2)) / images.numpy().sum(axis=(1, 2))
     assert np.all((ink_ratio > 0.25) & (ink_ratio < 4))  # ... but keeps the digit
     assert 0.8 < ink_ratio.mean() < 1.6
+
+
+def test_elastic_field_is_tensorflow_s_bicubic_resize_of_the_knots():
+    """The augmentation's two products with bicubic_weights (XLA has no bicubic resize) give
+    exactly tf.image.resize's bicubic field."""
+    knots = tf.random.stateless_normal([8, ELASTIC_KNOTS, ELASTIC_KNOTS, 2], [3, 4])
+    spline = bicubic_weights()
+    field = tf.einsum("rk,bklc,sl->brsc", spline, knots, spline)
+    np.testing.assert_allclose(field, tf.image.resize(knots, [28, 28], method="bicubic"),
+                               atol=1e-5)
+    assert np.abs(field).max() > 0.5  # a real field, not zeros matching zeros
 
 
 def test_augment_leaves_a_share_of_the_batch_as_written(mnist):
