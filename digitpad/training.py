@@ -129,12 +129,6 @@ class TrainResult:
                 "stopped_early": self.stopped_early}
 
 
-def as_tensors(images: np.ndarray, labels: np.ndarray) -> tuple[tf.Tensor, tf.Tensor]:
-    """uint8 images and int32 labels as tensors; a minibatch becomes float32 after its gather,
-    so a run neither converts nor holds 172 MB of float32 training images."""
-    return tf.constant(images, tf.uint8), tf.constant(labels, tf.int32)
-
-
 def logits(weights: list, images: tf.Tensor, dropout: tf.Tensor | None = None,
            seed: tf.Tensor | None = None) -> tf.Tensor:
     """build_mlp's network as a function of its weights (kernel, bias, ...), so one traced
@@ -274,19 +268,18 @@ def mix_in(data: Mnist, images: np.ndarray, labels: np.ndarray, share: float) ->
 
 @functools.lru_cache(maxsize=2)
 def training_digits(data: Mnist, seed: int, pen_styles: bool,
-                    redrawn: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The images and labels a run draws its minibatches from, kept for the next run of the same
-    seed: styling 55,000 digits takes seconds (redrawing them, half a minute), and the Train
-    tab's learners run one setting after another."""
+                    redrawn: bool) -> tuple[tf.Tensor, tf.Tensor]:
+    """The images (uint8) and labels a run draws its minibatches from, kept for the next run of
+    the same seed: styling 55,000 digits takes seconds (redrawing them, half a minute), and a
+    copy of its own would hold 43 MB for each of a class's runs. A minibatch becomes float32
+    after its gather, so no run converts or holds 172 MB of float32 images."""
     images, labels = data.x_train, data.y_train
     if pen_styles:
         images = add_pen_styles(images, labels, seed)
     if redrawn:
         images = np.concatenate([images, redraw_all(images, seed)])
         labels = np.concatenate([labels, labels])
-    if pen_styles or redrawn:
-        images.flags.writeable = False
-    return images, labels
+    return tf.constant(images, tf.uint8), tf.constant(labels, tf.int32)
 
 
 def train(config: TrainConfig, data: Mnist,
@@ -296,7 +289,8 @@ def train(config: TrainConfig, data: Mnist,
     check_config(config)
     keras.utils.set_random_seed(config.seed)
     model = build_mlp(config.hidden, config.dropout)
-    x, y = as_tensors(*training_digits(data, config.seed, config.pen_styles, config.redrawn))
+    styled = config.pen_styles or config.redrawn  # plain digits: one copy serves every seed
+    x, y = training_digits(data, config.seed if styled else 0, config.pen_styles, config.redrawn)
     x_val = data.x_val.astype(np.float32) / 255.0
     weights = [variable.value for variable in model.trainable_variables]
     steps = make_steps(config.batch_size, config.augment)

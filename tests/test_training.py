@@ -231,9 +231,12 @@ def test_styled_training_images_are_made_once_per_data_and_seed(mnist):
     styled, labels = training_digits(small, 1, True, False)
     assert training_digits(small, 1, True, False)[0] is styled
     assert np.array_equal(styled, add_pen_styles(small.x_train, small.y_train, 1))
-    assert labels is small.y_train
-    assert not styled.flags.writeable  # one run cannot spoil the next run's images
+    assert np.array_equal(labels, small.y_train)
+    assert styled.dtype == tf.uint8  # a minibatch becomes float32 after its gather
     assert training_digits(small, 2, True, False)[0] is not styled
+    plain = training_digits(small, 0, False, False)[0]
+    assert np.array_equal(plain, small.x_train)
+    assert training_digits(small, 0, False, False)[0] is plain  # one copy for the next run
 
 
 def test_redrawn_training_adds_a_redrawn_copy_of_every_digit(mnist):
