@@ -9,8 +9,10 @@ Settings are mixed: learning rates from 1e-4 to 1e-2, dropout from 0 to 0.5, 100
 128, mostly 512-256-128 with some softmax regressions and 1500-unit networks. Meanwhile
 --drawers people draw on the pad every 500 ms. Prints, per person, the time from pressing Train
 to the first moving curve and to the finished result; the p95 of the first, the median and last
-of the second; the pad's latency; and, as the reference, the same runs one after another in this
-process. Targets: first curve p95 <= 3 s, median finish <= 80 s, last <= 150 s, pad p95 <= 250 ms.
+of the second; the pad's latency; the memory of the app and its training workers, idle and at
+its peak while the class trains (sampled each second); and, as the reference, the same runs one
+after another in this process. Targets: first curve p95 <= 3 s, median finish <= 80 s, last <=
+150 s, pad p95 <= 250 ms.
 Exits 0 whatever the figures.
 """
 
@@ -29,7 +31,14 @@ import numpy as np
 
 from digitpad.data import load_mnist
 from digitpad.harness.classroom import PadStudent, pad_drawings, report, run_class
-from digitpad.harness.server import page_event, queued_event, running_app, settle
+from digitpad.harness.server import (
+    app_pid,
+    page_event,
+    queued_event,
+    resident_mb,
+    running_app,
+    settle,
+)
 from digitpad.sessions import DEFAULT_NETWORK, app_config
 from digitpad.training import train
 
@@ -93,6 +102,12 @@ def reference(people: list[Person]) -> list[float]:
     return finishes
 
 
+def sample_memory(pid: int, until: threading.Event, samples: list[float]) -> None:
+    """The app's and its workers' resident MB, once a second until told to stop."""
+    while not until.wait(1.0):
+        samples.append(resident_mb(pid))
+
+
 def summary(name: str, values: list[float], target: float, q: float) -> str:
     figure = float(np.percentile(values, q)) if values else float("inf")
     verdict = "met" if figure <= target else "not met"
@@ -116,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"app idle after {settle(url):.0f} s; {args.people} people press Train within "
               f"{SPREAD:.0f} s, {args.drawers} others draw")
         event = page_event(url, "train", "click")
+        pid, memory, sampling = app_pid(url), [], threading.Event()
+        idle_mb = resident_mb(pid)
+        threading.Thread(target=sample_memory, args=(pid, sampling, memory), daemon=True).start()
         delays = np.random.default_rng(1).uniform(0, SPREAD, len(people))
         threads = [threading.Thread(target=press_train, args=(url, event, p, d), daemon=True)
                    for p, d in zip(people, delays, strict=True)]
@@ -125,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         pad = run_class(url, drawers, args.drawers, args.pad_seconds) if args.drawers else None
         for thread in threads:
             thread.join(timeout=600)
+        sampling.set()
     for i, person in enumerate(people):
         print(f"person {i + 1:2d} {person.network:>24} lr 1e{person.rate_exponent:+.1f} "
               f"dropout {person.dropout:.2f}: first curve {person.first_curve or float('nan'):5.1f}"
@@ -136,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     print(summary("finish median", finishes, TARGET_MEDIAN, 50))
     print(summary("last finish", finishes, TARGET_LAST, 100))
     print(f"finished with a result: {len(finishes)} of {len(people)}")
+    print(f"memory of the app and its training workers: {idle_mb:.0f} MB idle, "
+          f"peak {max(memory, default=idle_mb):.0f} MB while the class trained")
     if pad is not None:
         print(f"the pad, for the first {args.pad_seconds:.0f} s:")
         report(pad, TARGET_PAD_P95)
