@@ -22,6 +22,7 @@ from digitpad.redraw import redraw_all
 EXPLODED_LOSS = 1e4  # a cross-entropy this large means the run has blown up
 REPORT_SECONDS = 0.5
 REPORT_ITERATIONS = 100
+NOISE_FLOATS = 2**24  # a call's dropout noise at most (64 MB)
 CURVE_VALIDATION = 1000  # validation digits scored at each report; the final score takes all
 
 
@@ -129,15 +130,16 @@ class TrainResult:
                 "stopped_early": self.stopped_early}
 
 
-def logits(weights: list, images: tf.Tensor, dropout: tf.Tensor | None = None,
-           seed: tf.Tensor | None = None) -> tf.Tensor:
+def logits(weights: list, images: tf.Tensor, noise: tf.Tensor | None = None,
+           dropout: tf.Tensor | None = None) -> tf.Tensor:
     """build_mlp's network as a function of its weights (kernel, bias, ...), so one traced
-    function serves every model of the same shape; in training mode when given a dropout."""
+    function serves every model of the same shape; in training mode when given the dropout's
+    noise, one uniform sample per unit of the last hidden layer."""
     units = tf.reshape(images, [-1, 28 * 28])
     for kernel, bias in zip(weights[:-2:2], weights[1:-2:2], strict=True):
         units = tf.nn.relu(tf.nn.bias_add(tf.matmul(units, kernel), bias))
-    if dropout is not None:
-        units = tf.nn.experimental.stateless_dropout(units, dropout, seed)
+    if noise is not None:
+        units = tf.nn.experimental.general_dropout(units, dropout, lambda **_: noise)
     return tf.nn.bias_add(tf.matmul(units, weights[-2]), weights[-1])
 
 
@@ -165,11 +167,17 @@ def apply_adam(weights: list, slots: list, grads: list, step: tf.Tensor,
             beta2_power=beta_2 ** t, lr=rate, beta1=beta_1, beta2=beta_2, epsilon=1e-7, grad=grad)
 
 
-def compiles_whole_step(augmented: bool) -> bool:
-    """Whether XLA compiles the training step: it fuses the step's many small ops, making an
-    augmented step 1.5 to 2 times as fast, a plain one 1.2 times with two threads, but a plain
-    one 1.17 times slower on a single thread, where TensorFlow's own matrix products win."""
+def compiles_with_xla(augmented: bool) -> bool:
+    """Whether XLA compiles the training steps: it fuses a step's many small ops, making an
+    augmented step about twice as fast and a plain one up to 1.4 times with two threads, but
+    a plain one slower on a single thread, where TensorFlow's own matrix products win."""
     return augmented or tf.config.threading.get_intra_op_parallelism_threads() != 1
+
+
+def noise_steps(batch_size: int, width: int) -> int:
+    """The most steps one call takes: every call draws dropout noise for this many, a shape
+    fixed per network so that XLA compiles it once, within NOISE_FLOATS."""
+    return max(1, min(REPORT_ITERATIONS, NOISE_FLOATS // (batch_size * width)))
 
 
 @functools.lru_cache(maxsize=8)
@@ -184,9 +192,17 @@ def make_steps(batch_size: int, augmented: bool) -> Callable:
     TensorFlow keeps a traced function's captures alive after the run.
     """
 
-    @tf.function(jit_compile=compiles_whole_step(augmented))
-    def run(weights: list, slots: list, settings: dict, start: tf.Tensor, n: tf.Tensor,
-            x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    def dropout_noise(seed: tf.Tensor, start: tf.Tensor, width: int) -> tf.Tensor:
+        """Uniform samples for the next noise_steps steps' dropout, from TensorFlow's sampler:
+        XLA's is 3 to 20 times slower, the dearest part of a small network's step."""
+        return tf.map_fn(lambda i: tf.random.stateless_uniform(
+            [batch_size, width], tf.stack([seed, start + i])),
+            tf.range(noise_steps(batch_size, width)), fn_output_signature=tf.float32)
+
+    @tf.function(jit_compile=compiles_with_xla(augmented))
+    def steps(weights: list, slots: list, settings: dict, start: tf.Tensor, n: tf.Tensor,
+              x: tf.Tensor, y: tf.Tensor,
+              noise: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         count = tf.shape(x)[0]
 
         def step(i, loss_sum, hits, bad):
@@ -197,7 +213,7 @@ def make_steps(batch_size: int, augmented: bool) -> Callable:
             if augmented:
                 images = augment(images, tf.random.experimental.stateless_fold_in(seed, 7))
             with tf.GradientTape() as tape:
-                scores = logits(weights, images, settings["dropout"], seed)
+                scores = logits(weights, images, noise[i], settings["dropout"])
                 loss = smoothed_cross_entropy(labels, scores, settings["label_smoothing"])
             grads = tape.gradient(loss, weights)
             apply_adam(weights, slots, grads, start + i, learning_rate(settings, start + i))
@@ -211,6 +227,12 @@ def make_steps(batch_size: int, augmented: bool) -> Callable:
             (tf.constant(0), tf.constant(0.0), tf.constant(0.0), tf.constant(-1)))
         done = tf.cast(tf.maximum(i, 1), tf.float32)
         return loss_sum / done, hits / (done * batch_size), bad
+
+    @tf.function
+    def run(weights: list, slots: list, settings: dict, start: tf.Tensor, n: tf.Tensor,
+            x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        noise = dropout_noise(settings["seed"], start, weights[-2].shape[0])
+        return steps(weights, slots, settings, start, n, x, y, noise)
 
     return run
 
@@ -303,7 +325,8 @@ def train(config: TrainConfig, data: Mnist,
         if should_stop is not None and should_stop():
             stopped = True
             break
-        n = min(chunk, config.iterations - done, REPORT_ITERATIONS - done % REPORT_ITERATIONS)
+        n = min(chunk, config.iterations - done, REPORT_ITERATIONS - done % REPORT_ITERATIONS,
+                noise_steps(config.batch_size, (784, *config.hidden)[-1]))
         began = time.perf_counter()
         loss, acc, bad = (t.numpy() for t in run(tf.constant(done), tf.constant(n), x, y))
         if bad >= 0:
