@@ -22,7 +22,8 @@ from digitpad.redraw import redraw_all
 EXPLODED_LOSS = 1e4  # a cross-entropy this large means the run has blown up
 REPORT_SECONDS = 0.5
 REPORT_ITERATIONS = 100
-NOISE_FLOATS = 2**24  # a call's dropout noise at most (64 MB)
+FIRST_STEPS = 10  # a run's first report comes after this many steps: a quick first curve point
+NOISE_FLOATS = 2**21  # a call's dropout noise at most (8 MB): it bounds a call's steps
 CURVE_VALIDATION = 1000  # validation digits scored at each report; the final score takes all
 
 
@@ -176,7 +177,7 @@ def compiles_with_xla(augmented: bool) -> bool:
 
 def noise_steps(batch_size: int, width: int) -> int:
     """The most steps one call takes: every call draws dropout noise for this many, a shape
-    fixed per network so that XLA compiles it once, within NOISE_FLOATS."""
+    fixed per network so that XLA compiles it once, small enough to stay in the caches."""
     return max(1, min(REPORT_ITERATIONS, NOISE_FLOATS // (batch_size * width)))
 
 
@@ -318,27 +319,29 @@ def train(config: TrainConfig, data: Mnist,
     steps = make_steps(config.batch_size, config.augment)
     run = functools.partial(steps, weights, make_adam(weights), knobs(config))
     predict = functools.partial(predict_with, weights)
+    per_call = noise_steps(config.batch_size, (784, *config.hidden)[-1])
     history: list[Progress] = []
-    done, chunk, stopped, step_seconds = 0, 10, False, 0.0
+    done, stopped, step_seconds = 0, False, 0.0
     start = time.perf_counter()
     while done < config.iterations:
         if should_stop is not None and should_stop():
             stopped = True
             break
-        n = min(chunk, config.iterations - done, REPORT_ITERATIONS - done % REPORT_ITERATIONS,
-                noise_steps(config.batch_size, (784, *config.hidden)[-1]))
-        began = time.perf_counter()
-        loss, acc, bad = (t.numpy() for t in run(tf.constant(done), tf.constant(n), x, y))
-        if bad >= 0:
-            what = "NaN" if math.isnan(loss) else "too large" if math.isfinite(loss) else "infinite"
-            raise Diverged(f"learning rate too high: the loss became {what} at iteration "
-                           f"{bad + 1}. Try a learning rate ten times smaller.")
-        done += n
-        took = time.perf_counter() - began
-        step_seconds += took
-        # size the next call to land near REPORT_SECONDS, never past REPORT_ITERATIONS
-        chunk = int(np.clip(REPORT_SECONDS / max(took / n, 1e-6), 1, REPORT_ITERATIONS))
-        progress = Progress(done, float(loss), float(acc),
+        began, first, loss_sum, hits = time.perf_counter(), done, 0.0, 0.0
+        report_at = min(config.iterations, done + REPORT_ITERATIONS - done % REPORT_ITERATIONS)
+        while done < report_at:  # calls until REPORT_SECONDS; the first point after FIRST_STEPS
+            n = min(per_call, report_at - done, FIRST_STEPS if done == 0 else per_call)
+            loss, acc, bad = (t.numpy() for t in run(tf.constant(done), tf.constant(n), x, y))
+            if bad >= 0:
+                what = ("NaN" if math.isnan(loss) else "too large" if math.isfinite(loss)
+                        else "infinite")
+                raise Diverged(f"learning rate too high: the loss became {what} at iteration "
+                               f"{bad + 1}. Try a learning rate ten times smaller.")
+            loss_sum, hits, done = loss_sum + loss * n, hits + acc * n, done + n
+            if first == 0 or time.perf_counter() - began >= REPORT_SECONDS:
+                break
+        step_seconds += time.perf_counter() - began
+        progress = Progress(done, float(loss_sum / (done - first)), float(hits / (done - first)),
                             accuracy(predict, x_val[:CURVE_VALIDATION],
                                      data.y_val[:CURVE_VALIDATION]),
                             time.perf_counter() - start)
