@@ -175,9 +175,11 @@ def compiles_with_xla(augmented: bool) -> bool:
     return augmented or tf.config.threading.get_intra_op_parallelism_threads() != 1
 
 
-def noise_steps(batch_size: int, width: int) -> int:
-    """The most steps one call takes: every call draws dropout noise for this many, a shape
+def call_steps(batch_size: int, width: int, augmented: bool) -> int:
+    """The most steps one call takes. A compiled call draws dropout noise for this many, a shape
     fixed per network so that XLA compiles it once, small enough to stay in the caches."""
+    if not compiles_with_xla(augmented):
+        return REPORT_ITERATIONS
     return max(1, min(REPORT_ITERATIONS, NOISE_FLOATS // (batch_size * width)))
 
 
@@ -193,14 +195,16 @@ def make_steps(batch_size: int, augmented: bool) -> Callable:
     TensorFlow keeps a traced function's captures alive after the run.
     """
 
+    xla = compiles_with_xla(augmented)
+
     def dropout_noise(seed: tf.Tensor, start: tf.Tensor, width: int) -> tf.Tensor:
-        """Uniform samples for the next noise_steps steps' dropout, from TensorFlow's sampler:
-        XLA's is 3 to 20 times slower, the dearest part of a small network's step."""
+        """Uniform samples for the next call_steps steps' dropout, from TensorFlow's sampler
+        (XLA's is 3 to 20 times slower, the dearest part of a small network's step)."""
         return tf.map_fn(lambda i: tf.random.stateless_uniform(
             [batch_size, width], tf.stack([seed, start + i])),
-            tf.range(noise_steps(batch_size, width)), fn_output_signature=tf.float32)
+            tf.range(call_steps(batch_size, width, augmented)), fn_output_signature=tf.float32)
 
-    @tf.function(jit_compile=compiles_with_xla(augmented))
+    @tf.function(jit_compile=xla)
     def steps(weights: list, slots: list, settings: dict, start: tf.Tensor, n: tf.Tensor,
               x: tf.Tensor, y: tf.Tensor,
               noise: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
@@ -214,7 +218,9 @@ def make_steps(batch_size: int, augmented: bool) -> Callable:
             if augmented:
                 images = augment(images, tf.random.experimental.stateless_fold_in(seed, 7))
             with tf.GradientTape() as tape:
-                scores = logits(weights, images, noise[i], settings["dropout"])
+                dropped = (noise[i] if xla else  # drawn beforehand, or the same samples here
+                           tf.random.stateless_uniform([batch_size, noise.shape[-1]], seed))
+                scores = logits(weights, images, dropped, settings["dropout"])
                 loss = smoothed_cross_entropy(labels, scores, settings["label_smoothing"])
             grads = tape.gradient(loss, weights)
             apply_adam(weights, slots, grads, start + i, learning_rate(settings, start + i))
@@ -232,7 +238,9 @@ def make_steps(batch_size: int, augmented: bool) -> Callable:
     @tf.function
     def run(weights: list, slots: list, settings: dict, start: tf.Tensor, n: tf.Tensor,
             x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        noise = dropout_noise(settings["seed"], start, weights[-2].shape[0])
+        width = weights[-2].shape[0]
+        noise = (dropout_noise(settings["seed"], start, width) if xla
+                 else tf.zeros([0, 0, width]))
         return steps(weights, slots, settings, start, n, x, y, noise)
 
     return run
@@ -319,9 +327,9 @@ def train(config: TrainConfig, data: Mnist,
     steps = make_steps(config.batch_size, config.augment)
     run = functools.partial(steps, weights, make_adam(weights), knobs(config))
     predict = functools.partial(predict_with, weights)
-    per_call = noise_steps(config.batch_size, (784, *config.hidden)[-1])
+    per_call = call_steps(config.batch_size, (784, *config.hidden)[-1], config.augment)
     history: list[Progress] = []
-    done, stopped, step_seconds = 0, False, 0.0
+    done, stopped, step_seconds, pace = 0, False, 0.0, 0.0  # pace: seconds a step, lately
     start = time.perf_counter()
     while done < config.iterations:
         if should_stop is not None and should_stop():
@@ -329,16 +337,20 @@ def train(config: TrainConfig, data: Mnist,
             break
         began, first, loss_sum, hits = time.perf_counter(), done, 0.0, 0.0
         report_at = min(config.iterations, done + REPORT_ITERATIONS - done % REPORT_ITERATIONS)
-        while done < report_at:  # calls until REPORT_SECONDS; the first point after FIRST_STEPS
-            n = min(per_call, report_at - done, FIRST_STEPS if done == 0 else per_call)
+        while done < report_at:  # calls sized to end near REPORT_SECONDS, a report's turn
+            left = REPORT_SECONDS - (time.perf_counter() - began)
+            n = min(per_call, report_at - done,
+                    FIRST_STEPS if done == 0 else max(1, int(left / pace)))
+            called = time.perf_counter()
             loss, acc, bad = (t.numpy() for t in run(tf.constant(done), tf.constant(n), x, y))
+            pace = (time.perf_counter() - called) / n
             if bad >= 0:
                 what = ("NaN" if math.isnan(loss) else "too large" if math.isfinite(loss)
                         else "infinite")
                 raise Diverged(f"learning rate too high: the loss became {what} at iteration "
                                f"{bad + 1}. Try a learning rate ten times smaller.")
             loss_sum, hits, done = loss_sum + loss * n, hits + acc * n, done + n
-            if first == 0 or time.perf_counter() - began >= REPORT_SECONDS:
+            if first == 0 or time.perf_counter() - began + pace > REPORT_SECONDS:
                 break
         step_seconds += time.perf_counter() - began
         progress = Progress(done, float(loss_sum / (done - first)), float(hits / (done - first)),
