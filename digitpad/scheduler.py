@@ -37,8 +37,7 @@ STEP_SECONDS = 0.002  # a step's cost beyond its arithmetic
 AUGMENT_COST = 1.6  # augmented steps cost this much more
 CLASS_SHARE = 1 / 8  # of each minibatch from the class's drawings, when a run includes them
 WORKER_START_SECONDS = 120.0
-WARM_UP = (TrainConfig(iterations=10), TrainConfig(iterations=10, augment=True))  # a worker's
-# first runs, briefly: the tutorial's, plain and augmented (whose compiling takes seconds)
+WARM_UP = TrainConfig(iterations=10)  # a worker's first run: the tutorial's, briefly
 PARENT_CHECK_SECONDS = 1.0  # how often a worker checks that its server is still there
 HURRY, FIRST_TURN, SCORING, TRAINING = range(4)  # who computes next in a worker: lowest first
 SCORE_SLICE = 2500  # a finished run scores this many digits per turn
@@ -310,8 +309,7 @@ def worker_main(inbox: Any, outbox: Any, data_dir: str | None, drawings: str | N
 
     data = load_mnist(data_dir)
     drawn = load_drawings(drawings)
-    for config in WARM_UP:  # the first people's runs then find their step traced, memory grown
-        train(config, data)
+    train(WARM_UP, data)  # the first person's run then finds its step traced, its memory grown
     outbox.put(("ready", 0, None))
     baton, stops = Baton(), {}
     for kind, number, detail in iter(inbox.get, None):
