@@ -208,7 +208,7 @@ def make_steps(batch_size: int, augmented: bool) -> Callable:
     def steps(weights: list, slots: list, settings: dict, start: tf.Tensor, n: tf.Tensor,
               x: tf.Tensor, y: tf.Tensor,
               noise: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        count = tf.shape(x)[0]
+        count, width = tf.shape(x)[0], weights[-2].shape[0]
 
         def step(i, loss_sum, hits, bad):
             seed = tf.stack([settings["seed"], start + i])
@@ -219,7 +219,7 @@ def make_steps(batch_size: int, augmented: bool) -> Callable:
                 images = augment(images, tf.random.experimental.stateless_fold_in(seed, 7))
             with tf.GradientTape() as tape:
                 dropped = (noise[i] if xla else  # drawn beforehand, or the same samples here
-                           tf.random.stateless_uniform([batch_size, noise.shape[-1]], seed))
+                           tf.random.stateless_uniform([batch_size, width], seed))
                 scores = logits(weights, images, dropped, settings["dropout"])
                 loss = smoothed_cross_entropy(labels, scores, settings["label_smoothing"])
             grads = tape.gradient(loss, weights)
@@ -239,8 +239,7 @@ def make_steps(batch_size: int, augmented: bool) -> Callable:
     def run(weights: list, slots: list, settings: dict, start: tf.Tensor, n: tf.Tensor,
             x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         width = weights[-2].shape[0]
-        noise = (dropout_noise(settings["seed"], start, width) if xla
-                 else tf.zeros([0, 0, width]))
+        noise = dropout_noise(settings["seed"], start, width) if xla else tf.zeros([0])
         return steps(weights, slots, settings, start, n, x, y, noise)
 
     return run
