@@ -112,8 +112,7 @@ def reference_run(data, config: TrainConfig) -> tuple[float, float, float]:
 
 def keras_fit_seconds(data, config: TrainConfig) -> float:
     """Wall time of plain `model.fit` for the same steps: same MLP, Adam, batch, count."""
-    keras.utils.set_random_seed(config.seed)
-    model = build_mlp(config.hidden, config.dropout)
+    model = build_mlp(config.hidden, config.dropout, config.seed)
     model.compile(keras.optimizers.Adam(config.learning_rate),
                   "sparse_categorical_crossentropy", metrics=["accuracy"])
     index = np.random.default_rng(config.seed).integers(

@@ -317,8 +317,7 @@ def train(config: TrainConfig, data: Mnist,
           should_stop: Callable[[], bool] | None = None) -> TrainResult:
     """Train a fresh MLP on MNIST's training split with Adam; Diverged if the loss blows up."""
     check_config(config)
-    keras.utils.set_random_seed(config.seed)
-    model = build_mlp(config.hidden, config.dropout)
+    model = build_mlp(config.hidden, config.dropout, config.seed)
     styled = config.pen_styles or config.redrawn  # plain digits: one copy serves every seed
     x, y = training_digits(data, config.seed if styled else 0, config.pen_styles, config.redrawn)
     x_val = data.x_val.astype(np.float32) / 255.0
