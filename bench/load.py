@@ -37,7 +37,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from deploy.run_copies import free_port, running_copies
+from deploy.run_copies import running_copies
 from digitpad.harness.classroom import (
     FOUR,
     ApiStudent,
@@ -52,6 +52,7 @@ from digitpad.harness.server import (
     MODEL,
     app_pid,
     connect,
+    free_port,
     has_train,
     running_app,
     settle,

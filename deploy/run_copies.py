@@ -16,26 +16,21 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from digitpad.harness.server import AppDidNotStart, free_port, stop, wait_for_http
+
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).with_name("nginx.conf")
 NGINX = Path("/usr/sbin/nginx")
 START_TIMEOUT = 180  # seconds for a copy to answer: TensorFlow, the model, MNIST, two at once
-
-
-class DidNotStart(RuntimeError):
-    """A copy or nginx exited or did not answer in time; the message ends with its output."""
 
 
 @dataclass
@@ -50,12 +45,6 @@ class Copies:
     @property
     def access_log(self) -> Path:
         return self.folder / "logs" / "access.log"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def nginx_config(ports: Sequence[int], listen: int, host: str = "127.0.0.1") -> str:
@@ -75,31 +64,11 @@ def process(command: Sequence[str | os.PathLike], log: Path) -> Iterator[subproc
     try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def wait_until_answers(url: str, proc: subprocess.Popen, log: Path, what: str) -> None:
-    """Return once url answers 200; DidNotStart with the log's end if proc dies or stalls."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise DidNotStart(f"{what} stopped (exit code {proc.returncode}):\n{tail(log)}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.5)
-    raise DidNotStart(f"{what} did not answer at {url} in {START_TIMEOUT} s:\n{tail(log)}")
+        stop(proc)
 
 
 def tail(log: Path, chars: int = 3000) -> str:
+    """The end of a process's log file."""
     return log.read_text(errors="replace")[-chars:]
 
 
@@ -116,7 +85,8 @@ def running_copies(copies: int, port: int, app_args: Sequence[str] = (),
             [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(p), *app_args], log))
             for p, log in started]
         for (p, log), proc in zip(started, procs, strict=True):
-            wait_until_answers(f"http://127.0.0.1:{p}/", proc, log, f"the copy on port {p}")
+            wait_for_http(f"http://127.0.0.1:{p}/", proc, lambda log=log: tail(log),
+                          START_TIMEOUT, f"the copy on port {p}")
         folder.chmod(0o755)  # run as root, nginx's workers are "nobody": they need temp/
         for sub in ("logs", "temp"):
             (folder / sub).mkdir()
@@ -126,7 +96,7 @@ def running_copies(copies: int, port: int, app_args: Sequence[str] = (),
             [NGINX, "-c", folder / "nginx.conf", "-p", folder, "-e", "logs/error.log",
              "-g", "daemon off;"], log))
         url = f"http://127.0.0.1:{port}/"
-        wait_until_answers(url, nginx, log, "nginx")
+        wait_for_http(url, nginx, lambda: tail(log), START_TIMEOUT, "nginx")
         yield Copies(url, [f"http://127.0.0.1:{p}/" for p in ports], [p.pid for p in procs],
                      folder)
 
@@ -154,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{copies.url}\nlogs in {copies.folder}; Ctrl+C stops them all", flush=True)
             while True:
                 time.sleep(3600)
-    except DidNotStart as e:
+    except AppDidNotStart as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

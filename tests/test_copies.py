@@ -12,7 +12,7 @@ from collections import Counter
 import httpx
 import pytest
 
-from deploy.run_copies import NGINX, Copies, DidNotStart, free_port, running_copies
+from deploy.run_copies import NGINX, Copies, running_copies
 from digitpad.harness.browser import (
     VIEWPORT,
     WAIT,
@@ -23,6 +23,7 @@ from digitpad.harness.browser import (
     result_html,
     wait_for_prediction,
 )
+from digitpad.harness.server import AppDidNotStart, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +43,7 @@ def copies():
     try:
         with running_copies(2, free_port()) as running:
             yield running
-    except DidNotStart as e:
+    except AppDidNotStart as e:
         pytest.fail(str(e), pytrace=False)
 
 

@@ -1,5 +1,5 @@
 """Start the app as a real process and talk to it as the page and programs do; and how much CPU
-it uses. Shared by the tests, the benches and the screenshots."""
+it uses. Shared by the tests, the benches, the screenshots and deploy/run_copies.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
@@ -30,7 +30,7 @@ SETTLE_TIMEOUT = 120.0
 
 
 class AppDidNotStart(RuntimeError):
-    """The app process died or did not answer in time; the message holds its output."""
+    """The app (or nginx) died or did not answer in time; the message holds its output."""
 
 
 def free_port() -> int:
@@ -54,7 +54,7 @@ def running_app(model: str = MODEL, timeout: float = START_TIMEOUT, script: str 
                                  *args],
                                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_for_http(url, proc, log, timeout)
+            wait_for_http(url, proc, lambda: tail(log), timeout)
             yield url
         finally:
             stop(proc)
@@ -70,12 +70,14 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def wait_for_http(url: str, proc: subprocess.Popen, log, timeout: float) -> None:
-    """Return once url answers 200; AppDidNotStart with the app's output if it dies or stalls."""
+def wait_for_http(url: str, proc: subprocess.Popen, output: Callable[[], str], timeout: float,
+                  what: str = "app.py") -> None:
+    """Return once url answers 200; AppDidNotStart with the end of what's output if it dies or
+    stalls."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AppDidNotStart(f"app.py exited with code {proc.returncode}:\n{tail(log)}")
+            raise AppDidNotStart(f"{what} exited with code {proc.returncode}:\n{output()}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -83,7 +85,7 @@ def wait_for_http(url: str, proc: subprocess.Popen, log, timeout: float) -> None
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.5)
-    raise AppDidNotStart(f"app.py did not answer at {url} within {timeout:.0f} s:\n{tail(log)}")
+    raise AppDidNotStart(f"{what} did not answer at {url} within {timeout:.0f} s:\n{output()}")
 
 
 def tail(log, chars: int = 4000) -> str:
