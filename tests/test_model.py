@@ -52,6 +52,20 @@ def test_build_mlp_shapes(hidden, parameters):
     np.testing.assert_allclose(probabilities.sum(axis=1), 1, atol=1e-5)
 
 
+def test_initial_weights_follow_their_own_seed_and_leave_the_global_one_alone():
+    """A run's starting weights depend on its seed only; TensorFlow's global seed is not reset
+    (resetting it clears the caches every other run's traced steps rely on)."""
+    tf.random.set_seed(99)
+    global_draw = tf.random.uniform([4]).numpy()
+    first = build_mlp((16, 8), seed=3).get_weights()
+    tf.random.set_seed(99)
+    again = build_mlp((16, 8), seed=3).get_weights()
+    assert np.array_equal(tf.random.uniform([4]).numpy(), global_draw)
+    other = build_mlp((16, 8), seed=4).get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not np.array_equal(first[0], other[0])
+
+
 def test_save_and_load_round_trip(model, images, tmp_path):
     path = save_model(model, tmp_path / "sub" / "m.keras")
     assert path == tmp_path / "sub" / "m.keras" and path.is_file()
