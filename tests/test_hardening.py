@@ -23,10 +23,12 @@ from digitpad.harness.server import (
     REPO,
     AppDidNotStart,
     api_event,
+    join,
     page_event,
     queued_event,
     running_app,
     send_strokes,
+    session_messages,
     upload,
 )
 from digitpad.preprocess import MAX_PIXELS
@@ -127,14 +129,24 @@ def test_an_abandoned_training_stops_and_frees_the_trainer(url, http):
 
 
 def test_one_session_has_one_run_at_a_time(url, http):
-    session = secrets.token_hex(8)
-    with httpx.Client(timeout=60) as other:
-        first = queued_event(other, url, page_event(url, "train", "click"), LONG_RUN, session)
-        while "iteration" not in last_status([next(first)]):
-            pass  # the first run is queued or training, and its page is still open
-        second = train_stream(http, url, SHORT_RUN, session, messages=20)
-        first.close()
-    assert "already have a run training" in json.dumps(second), second[-1]
+    """Train again from a page whose run still trains: refused. Both events' messages come on
+    the session's one stream, as the page reads them."""
+    session, train = secrets.token_hex(8), page_event(url, "train", "click")
+    first = join(http, url, train, LONG_RUN, session)
+    messages = session_messages(http, url, session)
+    for message in messages:
+        if message.get("event_id") == first and "iteration" in last_status(
+                [(message["msg"], (message.get("output") or {}).get("data"))]):
+            break  # the first run is queued or training, and its page is still open
+    second = join(http, url, train, SHORT_RUN, session)
+    answer = []
+    for message in messages:
+        if message.get("event_id") == second:
+            answer.append(message)
+            if message["msg"] == "process_completed":
+                break
+    messages.close()
+    assert "already have a run training" in json.dumps(answer), answer[-1]
 
 
 def test_the_train_api_refuses_a_huge_run_and_a_second_one(url):

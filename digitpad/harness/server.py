@@ -113,24 +113,40 @@ def api_event(url: str, api_name: str) -> tuple[int, None]:
                 if d.get("api_name") == api_name), None
 
 
-def queued_event(client: httpx.Client, url: str, event: tuple[int, int | None], data: list,
-                 session: str) -> Iterator[tuple[str, list | None]]:
-    """Send a queued event as the page does (join the queue, then read its event stream);
-    yield (message kind, the outputs in full) until it completes or fails."""
+def join(client: httpx.Client, url: str, event: tuple[int, int | None], data: list,
+         session: str) -> str:
+    """Queue an event as the page does; its event id."""
     fn_index, trigger = event
-    client.post(url + "gradio_api/queue/join", json={
+    answer = client.post(url + "gradio_api/queue/join", json={
         "data": data, "fn_index": fn_index, "trigger_id": trigger, "session_hash": session,
-        "event_data": None, "simple_format": True}).raise_for_status()
+        "event_data": None, "simple_format": True})
+    answer.raise_for_status()
+    return answer.json()["event_id"]
+
+
+def session_messages(client: httpx.Client, url: str, session: str) -> Iterator[dict]:
+    """The session's one event stream, as the page reads it: the messages of all its events.
+    A second reader of the same session would take some of them away from the first."""
     with client.stream("GET", url + "gradio_api/queue/data",
                        params={"session_hash": session}, timeout=None) as stream:
         for line in stream.iter_lines():
-            if not line.startswith("data:"):
-                continue
-            message = json.loads(line[5:])
-            output = message.get("output") or {}
-            yield message["msg"], output.get("data")
-            if message["msg"] in ("process_completed", "close_stream", "unexpected_error"):
-                return
+            if line.startswith("data:"):
+                yield json.loads(line[5:])
+
+
+def queued_event(client: httpx.Client, url: str, event: tuple[int, int | None], data: list,
+                 session: str) -> Iterator[tuple[str, list | None]]:
+    """Send a queued event as the page does (join the queue, then read the session's event
+    stream); yield (message kind, the outputs in full) of this event until it completes or
+    fails."""
+    event_id = join(client, url, event, data, session)
+    for message in session_messages(client, url, session):
+        if message.get("event_id") not in (event_id, None):
+            continue  # another event of the same session
+        output = message.get("output") or {}
+        yield message["msg"], output.get("data")
+        if message["msg"] in ("process_completed", "close_stream", "unexpected_error"):
+            return
 
 
 def send_strokes(client: httpx.Client, url: str, strokes, model: str = "shipped",
