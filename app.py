@@ -14,26 +14,24 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from starlette.middleware import Middleware
+if TYPE_CHECKING:
+    from digitpad.classdata import ClassData
 
-from digitpad.api import MAX_BODY, routes
-from digitpad.classdata import DEFAULT_DB, DEFAULT_LIMIT, ClassData, ClassDataError
-from digitpad.data import SHIPPED_DRAWINGS, MnistError, load_mnist
-from digitpad.limits import BodyLimit
-from digitpad.model import SHIPPED_MODEL, ModelError, load_model
-from digitpad.reading import Reader
-from digitpad.scheduler import Scheduler
-from digitpad.scoring import DrawingsLoader
-from digitpad.ui import ASSETS
-from digitpad.ui.context import Shared
-from digitpad.ui.page import build
+# Only the standard library at the top: each training worker imports this file again as it
+# starts (multiprocessing's spawn), before it can arrange to end with the app. The rest is
+# imported in the functions that use it.
 
 TRAINING_OFF = "Training is off on this server: its MNIST files are missing or damaged."
 DEFAULT_MAX_WORKERS = 4  # training processes by default: one per core, up to this many
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    from digitpad.classdata import DEFAULT_DB, DEFAULT_LIMIT
+    from digitpad.data import SHIPPED_DRAWINGS
+    from digitpad.model import SHIPPED_MODEL
+
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
@@ -67,6 +65,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def open_classdata(path: str, limit: int) -> ClassData | None:
     """The class's drawings, or None (with a warning) when not collected or not possible."""
+    from digitpad.classdata import ClassData, ClassDataError
+
     if not path:
         return None
     try:
@@ -78,6 +78,19 @@ def open_classdata(path: str, limit: int) -> ClassData | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from starlette.middleware import Middleware
+
+    from digitpad.api import MAX_BODY, routes
+    from digitpad.data import MnistError, load_mnist
+    from digitpad.limits import BodyLimit
+    from digitpad.model import ModelError, load_model
+    from digitpad.reading import Reader
+    from digitpad.scheduler import Scheduler
+    from digitpad.scoring import DrawingsLoader
+    from digitpad.ui import ASSETS
+    from digitpad.ui.context import Shared
+    from digitpad.ui.page import build
+
     try:
         model = load_model(args.model)
     except ModelError as e:

@@ -20,12 +20,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
-from typing import Any
-
-import numpy as np
 
 from digitpad.classdata import ClassSet
-from digitpad.training import ConfigError, Diverged, Progress, TrainConfig
+from digitpad.training import Progress, TrainConfig
+from digitpad.worker import SERVER_PID, Outcome, worker_main
 
 log = logging.getLogger(__name__)
 
@@ -35,31 +33,10 @@ MAX_RUN_SECONDS = 180.0  # a run expected to take longer here is refused
 SECONDS_PER_UNIT = 6e-11  # a step's arithmetic: seconds per (batch x weight), measured here
 STEP_SECONDS = 0.002  # a step's cost beyond its arithmetic
 AUGMENT_COST = 1.6  # augmented steps cost this much more
-CLASS_SHARE = 1 / 8  # of each minibatch from the class's drawings, when a run includes them
-WORKER_START_SECONDS = 120.0
-WARM_UP = TrainConfig(iterations=10)  # a worker's first run: the tutorial's, briefly
-PARENT_CHECK_SECONDS = 1.0  # how often a worker checks that its server is still there
-HURRY, FIRST_TURN, SCORING, TRAINING = range(4)  # who computes next in a worker: lowest first
-SCORE_SLICE = 2500  # a finished run scores this many digits per turn
 
 
 class Refused(ValueError):
     """A run the server will not take: the message says why and what to do."""
-
-
-@dataclass
-class Outcome:
-    """What a worker sends back for a finished run: weights, curves and test probabilities."""
-
-    weights: list[np.ndarray]
-    iterations_done: int
-    train_seconds: float
-    val_accuracy: float
-    stopped_early: bool
-    history: list[Progress]
-    test_probabilities: np.ndarray
-    drawing_probabilities: np.ndarray | None
-    class_probabilities: np.ndarray | None  # on the class's held-out drawings, if any
 
 
 @dataclass
@@ -116,6 +93,7 @@ class Scheduler:
 
     def __init__(self, data_dir: str | None, drawings: str | None, workers: int) -> None:
         context = mp.get_context("spawn")
+        os.environ[SERVER_PID] = str(os.getpid())  # a worker's first check, before its imports
         self.outbox = context.Queue()
         self.inboxes = [context.Queue() for _ in range(workers)]
         threads = max(1, (os.cpu_count() or 1) // workers)
@@ -132,7 +110,7 @@ class Scheduler:
 
     def submit(self, owner: str, config: TrainConfig, mixed: ClassSet | None = None) -> Ticket:
         """Queue a run for owner (a session), or Refused with a sentence saying why. With
-        mixed, the class's drawings are CLASS_SHARE of its minibatches (if mixed.x_train has
+        mixed, the class's drawings are worker.CLASS_SHARE of its minibatches (if mixed.x_train has
         any) and it is scored on their held-out fifth."""
         seconds = expected_seconds(config)
         if seconds > MAX_RUN_SECONDS:
@@ -251,134 +229,3 @@ class Scheduler:
     def close(self) -> None:
         for inbox in self.inboxes:
             inbox.put(None)
-
-
-# -- the worker's side -----------------------------------------------------------------------
-
-
-class Baton:
-    """Lets one run of this worker compute at a time, and chooses which goes next."""
-
-    def __init__(self) -> None:
-        self.turns = threading.Condition()
-        self.holder: int | None = None
-        self.waiting: dict[int, tuple] = {}  # run number -> its place: lowest goes first
-
-    def take(self, number: int, place: tuple) -> None:
-        with self.turns:
-            self.waiting[number] = place
-            while self.holder is not None or min(self.waiting, key=self.waiting.get) != number:
-                self.turns.wait()
-            del self.waiting[number]
-            self.holder = number
-
-    def give_back(self) -> None:
-        with self.turns:
-            self.holder = None
-            self.turns.notify_all()
-
-    def hurry(self, number: int) -> None:
-        """A stopped run goes next: it only has to wrap up."""
-        with self.turns:
-            if number in self.waiting:
-                self.waiting[number] = (HURRY, number)
-                self.turns.notify_all()
-
-
-def exit_with_server(server: int) -> None:
-    """End this worker once the server (pid) that started it is gone, however it ended, even
-    before this worker got going (a SIGKILL runs none of the server's clean-up): a worker is
-    hundreds of MB and may be training."""
-    while os.getppid() == server:
-        time.sleep(PARENT_CHECK_SECONDS)
-    os._exit(0)
-
-
-def worker_main(inbox: Any, outbox: Any, data_dir: str | None, drawings: str | None,
-                threads: int, server: int) -> None:
-    """A training process: MNIST loaded once, a thread per run, one run computing at a time."""
-    os.nice(5)  # the server's own requests come first, three to one when both want a core
-    threading.Thread(target=exit_with_server, args=(server,), daemon=True).start()
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    from digitpad.data import load_mnist
-    from digitpad.scoring import load_drawings
-    from digitpad.training import train
-
-    data = load_mnist(data_dir)
-    drawn = load_drawings(drawings)
-    train(WARM_UP, data)  # the first person's run then finds its step traced, its memory grown
-    outbox.put(("ready", 0, None))
-    baton, stops = Baton(), {}
-    for kind, number, detail in iter(inbox.get, None):
-        if kind == "start":
-            stops[number] = Stop()
-            threading.Thread(target=train_one, daemon=True,
-                             args=(number, detail, data, drawn, baton, stops,
-                                   outbox.put)).start()
-        elif number in stops:
-            stops[number].keep = detail
-            stops[number].pressed.set()
-            baton.hurry(number)
-
-
-@dataclass
-class Stop:
-    """A run's Stop, on the worker's side: pressed by its person, or for want of anyone."""
-
-    pressed: threading.Event = field(default_factory=threading.Event)
-    keep: bool = True  # score and send what it learned
-
-
-def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any, drawings: Any,
-              baton: Baton, stops: dict[int, Stop], send: Callable[[tuple], None]) -> None:
-    """Train one run in turns with the others; send its progress and its outcome."""
-    from digitpad.training import mix_in, train
-
-    config, mixed = task
-    if mixed is not None:
-        data = mix_in(data, mixed.x_train, mixed.y_train, CLASS_SHARE)
-
-    def report(progress: Progress) -> None:
-        send(("progress", number, progress))
-        baton.give_back()
-        baton.take(number, (TRAINING, number))
-
-    def score(images: np.ndarray) -> np.ndarray:
-        """The finished run's readings, a slice at a time: a run pressed meanwhile takes its
-        first turn between slices instead of waiting for the whole test set."""
-        parts = []
-        for start in range(0, len(images), SCORE_SLICE):
-            baton.give_back()
-            baton.take(number, (SCORING, number))
-            parts.append(result.predict(images[start:start + SCORE_SLICE]))
-        return np.concatenate(parts)
-
-    stop = stops[number]
-    baton.take(number, (FIRST_TURN, number))
-    try:
-        if stop.pressed.is_set():
-            send(("failed", number, ("Stopped before it started.", "problem")))
-            return
-        result = train(config, data, report, stop.pressed.is_set)
-        if not stop.keep:
-            send(("failed", number, ("Stopped: nobody was watching it.", "problem")))
-            return
-        send(("done", number, Outcome(
-            [np.asarray(w) for w in result.model.get_weights()], result.iterations_done,
-            result.train_seconds, result.val_accuracy, result.stopped_early, result.history,
-            score(data.x_test.astype(np.float32) / 255.0),
-            None if drawings is None else score(drawings.images),
-            None if mixed is None or not len(mixed.x_held)
-            else score(mixed.x_held.astype(np.float32) / 255.0))))
-    except (ConfigError, Diverged) as e:
-        send(("failed", number, (str(e), "problem")))
-    except Exception:  # logged for the server's operator; the person gets a plain sentence
-        log.exception("training run %d failed", number)
-        send(("failed", number, ("The training failed on the server. Try again, or try other "
-                                 "settings.", "error")))
-    finally:
-        stops.pop(number, None)
-        baton.give_back()

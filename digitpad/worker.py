@@ -1,0 +1,205 @@
+"""A training worker: a process of its own that trains the runs the Scheduler sends it.
+
+Its first act, on import, is to tie its life to the server's. Its top level imports only the
+standard library, so that this happens before anything slow: TensorFlow and MNIST load in
+worker_main, and a server stopped meanwhile must not leave a worker of hundreds of MB behind.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from digitpad.classdata import ClassSet
+    from digitpad.training import Progress, TrainConfig
+
+log = logging.getLogger(__name__)
+
+SERVER_PID = "DIGITPAD_SERVER_PID"  # set by the Scheduler: the pid of the server a worker serves
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+PARENT_CHECK_SECONDS = 1.0  # where the kernel cannot end a worker, it checks this often itself
+CLASS_SHARE = 1 / 8  # of each minibatch from the class's drawings, when a run includes them
+HURRY, FIRST_TURN, SCORING, TRAINING = range(4)  # who computes next in a worker: lowest first
+SCORE_SLICE = 2500  # a finished run scores this many digits per turn
+
+
+def end_with_server() -> bool:
+    """In a worker, ask Linux to SIGKILL this process when its server ends, however it ends;
+    exit at once if the server has already gone. True if the kernel will see to it.
+
+    multiprocessing's spawn starts a worker as `python -c ... --multiprocessing-fork`, which
+    imports this module while unpickling worker_main: before worker_main's arguments arrive,
+    hence the server's pid in an environment variable (which the server's other children, not
+    started that way, ignore). A server that ended before the prctl call has left this process
+    to a new parent, which the pid check catches. Linux sends the signal when the thread that
+    started the worker ends: the Scheduler's threads that do last as long as the server."""
+    server = os.environ.get(SERVER_PID)
+    if server is None or "--multiprocessing-fork" not in sys.orig_argv:
+        return False  # imported by the server itself, or by anything else: not a worker
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        done = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):  # not Linux
+        done = False
+    if os.getppid() != int(server):
+        os._exit(0)
+    return done
+
+
+KERNEL_ENDS_WORKER = end_with_server()
+
+
+def exit_with_server(server: int) -> None:
+    """Where the kernel cannot (not Linux): end this worker once its server (pid) is gone."""
+    while os.getppid() == server:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
+
+
+@dataclass
+class Outcome:
+    """What a worker sends back for a finished run: weights, curves and test probabilities."""
+
+    weights: list[np.ndarray]
+    iterations_done: int
+    train_seconds: float
+    val_accuracy: float
+    stopped_early: bool
+    history: list[Progress]
+    test_probabilities: np.ndarray
+    drawing_probabilities: np.ndarray | None
+    class_probabilities: np.ndarray | None  # on the class's held-out drawings, if any
+
+
+class Baton:
+    """Lets one run of this worker compute at a time, and chooses which goes next."""
+
+    def __init__(self) -> None:
+        self.turns = threading.Condition()
+        self.holder: int | None = None
+        self.waiting: dict[int, tuple] = {}  # run number -> its place: lowest goes first
+
+    def take(self, number: int, place: tuple) -> None:
+        with self.turns:
+            self.waiting[number] = place
+            while self.holder is not None or min(self.waiting, key=self.waiting.get) != number:
+                self.turns.wait()
+            del self.waiting[number]
+            self.holder = number
+
+    def give_back(self) -> None:
+        with self.turns:
+            self.holder = None
+            self.turns.notify_all()
+
+    def hurry(self, number: int) -> None:
+        """A stopped run goes next: it only has to wrap up."""
+        with self.turns:
+            if number in self.waiting:
+                self.waiting[number] = (HURRY, number)
+                self.turns.notify_all()
+
+
+@dataclass
+class Stop:
+    """A run's Stop, on the worker's side: pressed by its person, or for want of anyone."""
+
+    pressed: threading.Event = field(default_factory=threading.Event)
+    keep: bool = True  # score and send what it learned
+
+
+def worker_main(inbox: Any, outbox: Any, data_dir: str | None, drawings: str | None,
+                threads: int, server: int) -> None:
+    """A training process: MNIST loaded once, a thread per run, one run computing at a time."""
+    os.nice(5)  # the server's own requests come first, three to one when both want a core
+    if not KERNEL_ENDS_WORKER:
+        threading.Thread(target=exit_with_server, args=(server,), daemon=True).start()
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    from digitpad.data import load_mnist
+    from digitpad.scoring import load_drawings
+    from digitpad.training import TrainConfig, train
+
+    data = load_mnist(data_dir)
+    drawn = load_drawings(drawings)
+    warm_up = TrainConfig(iterations=10)  # the tutorial's run, briefly
+    train(warm_up, data)  # the first person's run then finds its step traced, its memory grown
+    outbox.put(("ready", 0, None))
+    baton, stops = Baton(), {}
+    for kind, number, detail in iter(inbox.get, None):
+        if kind == "start":
+            stops[number] = Stop()
+            threading.Thread(target=train_one, daemon=True,
+                             args=(number, detail, data, drawn, baton, stops,
+                                   outbox.put)).start()
+        elif number in stops:
+            stops[number].keep = detail
+            stops[number].pressed.set()
+            baton.hurry(number)
+
+
+def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any, drawings: Any,
+              baton: Baton, stops: dict[int, Stop], send: Callable[[tuple], None]) -> None:
+    """Train one run in turns with the others; send its progress and its outcome."""
+    import numpy as np
+
+    from digitpad.training import ConfigError, Diverged, mix_in, train
+
+    config, mixed = task
+    if mixed is not None:
+        data = mix_in(data, mixed.x_train, mixed.y_train, CLASS_SHARE)
+
+    def report(progress: Progress) -> None:
+        send(("progress", number, progress))
+        baton.give_back()
+        baton.take(number, (TRAINING, number))
+
+    def score(images: np.ndarray) -> np.ndarray:
+        """The finished run's readings, a slice at a time: a run pressed meanwhile takes its
+        first turn between slices instead of waiting for the whole test set."""
+        parts = []
+        for start in range(0, len(images), SCORE_SLICE):
+            baton.give_back()
+            baton.take(number, (SCORING, number))
+            parts.append(result.predict(images[start:start + SCORE_SLICE]))
+        return np.concatenate(parts)
+
+    stop = stops[number]
+    baton.take(number, (FIRST_TURN, number))
+    try:
+        if stop.pressed.is_set():
+            send(("failed", number, ("Stopped before it started.", "problem")))
+            return
+        result = train(config, data, report, stop.pressed.is_set)
+        if not stop.keep:
+            send(("failed", number, ("Stopped: nobody was watching it.", "problem")))
+            return
+        send(("done", number, Outcome(
+            [np.asarray(w) for w in result.model.get_weights()], result.iterations_done,
+            result.train_seconds, result.val_accuracy, result.stopped_early, result.history,
+            score(data.x_test.astype(np.float32) / 255.0),
+            None if drawings is None else score(drawings.images),
+            None if mixed is None or not len(mixed.x_held)
+            else score(mixed.x_held.astype(np.float32) / 255.0))))
+    except (ConfigError, Diverged) as e:
+        send(("failed", number, (str(e), "problem")))
+    except Exception:  # logged for the server's operator; the person gets a plain sentence
+        log.exception("training run %d failed", number)
+        send(("failed", number, ("The training failed on the server. Try again, or try other "
+                                 "settings.", "error")))
+    finally:
+        stops.pop(number, None)
+        baton.give_back()
