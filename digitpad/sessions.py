@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digitpad.data import Mnist
-from digitpad.model import SEED_HIDDEN, build_mlp, save_model
+from digitpad.model import SEED_HIDDEN, save_model
 from digitpad.reading import Reader
 from digitpad.render import run_name
 from digitpad.scheduler import Ticket
@@ -96,17 +96,14 @@ def finished_run(number: int, ticket: Ticket, data: Mnist, drawings: Drawings | 
     """A finished ticket as a session's run: its model rebuilt from the worker's weights, and
     its scores from the probabilities the worker computed."""
     config, outcome = ticket.config, ticket.outcome
-    model = build_mlp(config.hidden, config.dropout)
-    model.set_weights(outcome.weights)
-    result = TrainResult(model, config, outcome.iterations_done, outcome.train_seconds,
-                         outcome.val_accuracy, outcome.stopped_early, outcome.history)
+    result = outcome.result(config)
     drawn = held = None
     if drawings is not None and outcome.drawing_probabilities is not None:
         drawn = Scores.of_probabilities(outcome.drawing_probabilities, drawings.labels)
     if ticket.mixed is not None and outcome.class_probabilities is not None:
         held = Scores.of_probabilities(outcome.class_probabilities, ticket.mixed.y_held)
     with_class = ticket.mixed is not None and len(ticket.mixed.x_train) > 0
-    return Run(number, result, Reader(run_name(number), model),
+    return Run(number, result, Reader(run_name(number), result.model),
                Scores.of_probabilities(outcome.test_probabilities, data.y_test), drawn, held,
                with_class)
 

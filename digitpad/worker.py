@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from digitpad.classdata import ClassSet
-    from digitpad.training import Progress, TrainConfig
+    from digitpad.training import Progress, TrainConfig, TrainResult
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,26 @@ class Outcome:
     test_probabilities: np.ndarray
     drawing_probabilities: np.ndarray | None
     class_probabilities: np.ndarray | None  # on the class's held-out drawings, if any
+
+    @classmethod
+    def of(cls, result: TrainResult, test: np.ndarray, drawings: np.ndarray | None,
+           held: np.ndarray | None) -> Outcome:
+        """A finished run as it travels: a Keras model does not cross processes, its weights do."""
+        import numpy as np
+
+        return cls([np.asarray(w) for w in result.model.get_weights()], result.iterations_done,
+                   result.train_seconds, result.val_accuracy, result.stopped_early,
+                   result.history, test, drawings, held)
+
+    def result(self, config: TrainConfig) -> TrainResult:
+        """The run's TrainResult again, its model rebuilt from the weights."""
+        from digitpad.model import build_mlp
+        from digitpad.training import TrainResult
+
+        model = build_mlp(config.hidden, config.dropout)
+        model.set_weights(self.weights)
+        return TrainResult(model, config, self.iterations_done, self.train_seconds,
+                           self.val_accuracy, self.stopped_early, self.history)
 
 
 class Baton:
@@ -187,10 +207,8 @@ def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any,
         if not stop.keep:
             send(("failed", number, ("Stopped: nobody was watching it.", "problem")))
             return
-        send(("done", number, Outcome(
-            [np.asarray(w) for w in result.model.get_weights()], result.iterations_done,
-            result.train_seconds, result.val_accuracy, result.stopped_early, result.history,
-            score(data.x_test.astype(np.float32) / 255.0),
+        send(("done", number, Outcome.of(
+            result, score(data.x_test.astype(np.float32) / 255.0),
             None if drawings is None else score(drawings.images),
             None if mixed is None or not len(mixed.x_held)
             else score(mixed.x_held.astype(np.float32) / 255.0))))
