@@ -28,18 +28,17 @@ from digitpad.model import (
     make_predictor,
 )
 from digitpad.preprocess import (
-    CANVAS_MIN_EXTENT,
     MAX_JPEG_PIXELS,
     MAX_PIXELS,
     NoInk,
     preprocess,
 )
+from digitpad.reading import drawing_digit
 from digitpad.strokes import (
     fit_to_canvas,
     line_length,
     load_strokes,
     pad_strokes,
-    render_to_read,
 )
 
 SEVEN = REPO / "assets" / "example-7-paper.png"
@@ -82,7 +81,7 @@ def main() -> None:
     def answer(strokes: list, predict: Callable[[np.ndarray], np.ndarray] = predict) -> None:
         """What the app does with the pad's value: check, draw, preprocess, model."""
         try:
-            digit = preprocess(render_to_read(pad_strokes(strokes)), CANVAS_MIN_EXTENT)
+            digit = drawing_digit(strokes)
         except NoInk:
             return
         predict(digit[None])
@@ -90,7 +89,7 @@ def main() -> None:
     record = load_strokes(DRAWINGS)[0]
     real = as_sent(fit_to_canvas(record["strokes"]))
     dense = as_sent([densest(s) for s in fit_to_canvas(record["strokes"])])
-    digit = preprocess(render_to_read(pad_strokes(real)), CANVAS_MIN_EXTENT)[None]
+    digit = drawing_digit(real)[None]
     whole = median_ms(lambda: answer(real), args.runs)
     whole_compiled = median_ms(lambda: answer(real, compiled), args.runs)
     forward = median_ms(lambda: predict(digit), args.runs)

@@ -133,3 +133,8 @@ def load_mnist(data_dir: str | os.PathLike | None = None) -> Mnist:
     cut = len(x_train) - VALIDATION_SIZE
     return Mnist(x_train[:cut], y_train[:cut], x_train[cut:], y_train[cut:], x_test, y_test,
                  source)
+
+
+def as_uint8(digit: np.ndarray) -> np.ndarray:
+    """A 28x28 float digit (ink 1.0) as uint8 0-255, as MNIST's arrays are."""
+    return np.round(np.clip(digit, 0.0, 1.0) * 255).astype(np.uint8)

@@ -62,10 +62,17 @@ def read_digit(image: Any, predict: Callable[[np.ndarray], np.ndarray],
     return Reading(predict(digit[None])[0], digit)
 
 
+def drawing_digit(strokes: Any) -> np.ndarray:
+    """The drawing pad's strokes as the 28x28 digit (float32, ink 1.0) the network reads, drawn
+    as the offline evaluator draws them; one tap is no digit (NoInk). BadStrokes when the value
+    is not strokes. The app reads, saves and trains on this one digit."""
+    return preprocess(render_to_read(pad_strokes(strokes)), CANVAS_MIN_EXTENT)
+
+
 def read_drawing(strokes: Any, predict: Callable[[np.ndarray], np.ndarray]) -> Reading:
-    """Read the drawing pad's strokes as the offline evaluator does; one tap is no digit.
-    BadStrokes when the value is not strokes."""
-    return read_digit(render_to_read(pad_strokes(strokes)), predict, CANVAS_MIN_EXTENT)
+    """Read the drawing pad's strokes (drawing_digit)."""
+    digit = drawing_digit(strokes)
+    return Reading(predict(digit[None])[0], digit)
 
 
 def reading_or_why(read: Callable[..., Reading], source: Any,

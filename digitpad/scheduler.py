@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import count
 
-from digitpad.classdata import ClassSet
+from digitpad.classset import ClassSet
 from digitpad.training import Progress, TrainConfig
 from digitpad.worker import SERVER_PID, Outcome, worker_main
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-    from digitpad.classdata import ClassSet
+    from digitpad.classset import ClassSet
     from digitpad.training import Progress, TrainConfig, TrainResult
 
 log = logging.getLogger(__name__)

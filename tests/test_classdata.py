@@ -30,12 +30,11 @@ from digitpad.classdata import (
     ClassData,
     ClassDataError,
     NotSaved,
-    class_training_set,
     encode_strokes,
-    is_held_out,
-    pad_digit,
     session_id,
 )
+from digitpad.classset import class_training_set, is_held_out
+from digitpad.data import as_uint8
 from digitpad.harness.browser import one_strokes, zero_strokes
 from digitpad.harness.server import (
     REPO,
@@ -45,7 +44,7 @@ from digitpad.harness.server import (
     running_app,
 )
 from digitpad.model import SHIPPED_MODEL, load_model
-from digitpad.reading import Reader, read_drawing
+from digitpad.reading import Reader, drawing_digit, read_drawing
 from digitpad.scoring import stroke_digits
 from digitpad.strokes import MAX_POINTS, MAX_STROKES, fit_to_canvas, load_strokes, pad_strokes
 
@@ -98,7 +97,7 @@ def test_file_of_the_first_version_is_migrated_keeping_its_drawings(tmp_path, re
     old = sqlite3.connect(path)
     for statement in MIGRATIONS[0]:
         old.execute(statement)
-    digit = pad_digit(as_sent(one_strokes()))
+    digit = as_uint8(drawing_digit(as_sent(one_strokes())))
     old.execute("INSERT INTO drawings (created, session, label, strokes, read, probabilities, "
                 "model, digit) VALUES (1.0, 'old', 1, ?, 1, '[]', 'the shipped model', ?)",
                 (json.dumps(as_sent(one_strokes())), digit.tobytes()))
@@ -149,7 +148,7 @@ def test_saved_drawing_is_kept_as_drawn_and_read_and_a_second_tap_adds_nothing(t
     assert labels.tolist() == [7]
     assert np.array_equal(images[0], np.frombuffer(row[1], np.uint8).reshape(28, 28))
     assert np.abs(images[0] / 255.0 - reading.digit).max() <= 0.5 / 255 + 1e-6
-    assert np.array_equal(images[0], pad_digit(kept.strokes))
+    assert np.array_equal(images[0], as_uint8(drawing_digit(kept.strokes)))
     # another session drawing the same strokes is another drawing
     assert save(db, reader, strokes, 1, session="other") == SAVED
     assert len(db.drawings()) == 2

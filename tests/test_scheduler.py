@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from digitpad import scheduler as scheduling
-from digitpad.classdata import ClassSet
+from digitpad.classset import ClassSet
 from digitpad.scheduler import Refused, Scheduler, Ticket, time_left
 from digitpad.training import TrainConfig, mix_in
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from weakref import WeakValueDictionary
 
-from digitpad.classdata import ClassData, ClassSet, class_training_set
+from digitpad.classdata import ClassData
+from digitpad.classset import ClassSet, class_training_set
 from digitpad.data import Mnist
 from digitpad.reading import Reader
 from digitpad.scheduler import Scheduler

@@ -1,9 +1,4 @@
-"""The class's corrected drawings: kept in SQLite, shown in the page, made into a training set.
-
-    python -m digitpad.classdata [--db PATH] list
-    python -m digitpad.classdata [--db PATH] delete ID
-    python -m digitpad.classdata [--db PATH] export FILE     # FILE.json or FILE.json.gz
-    python -m digitpad.classdata [--db PATH] clear [--yes]
+"""The class's corrected drawings, kept in SQLite: schema and migrations, limits, messages.
 
 A row is a drawing as the pad sent it, the digit the person said it was, what the model read
 and which model read it, and when; no name, no address. Sessions are kept only as a hash, to
@@ -12,27 +7,20 @@ count one person's drawings and to split the class's drawings by person.
 
 from __future__ import annotations
 
-import argparse
-import gzip
 import hashlib
 import json
-import os
 import sqlite3
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from digitpad.data import DATA
-from digitpad.preprocess import CANVAS_MIN_EXTENT, preprocess
-from digitpad.strokes import Strokes, pad_strokes, render_to_read
+from digitpad.data import DATA, as_uint8
+from digitpad.strokes import Strokes
 
 if TYPE_CHECKING:
     from digitpad.reading import Reading
@@ -46,7 +34,6 @@ BUSY_SECONDS = 10.0  # a writer waits this long for another one (the command lin
 # pad_strokes' limits (3,000 points, each at most "[-400.0,-400.0]," in JSON) that is under
 # 48,200 bytes, and the table refuses anything larger.
 MAX_DRAWING_BYTES = 50_000
-HELD_OUT_EVERY = 5  # one session in five is held out of training
 SAVED = "Saved: thank you"
 TOO_FAST = "You have saved many drawings in a minute; wait a little."
 FULL = ("The class's collection is full: nothing more can be saved until the person running "
@@ -150,11 +137,6 @@ def encode_strokes(strokes: Strokes) -> str:
                       separators=(",", ":"))
 
 
-def as_uint8(digit: np.ndarray) -> np.ndarray:
-    """A 28x28 float digit (ink 1.0) as uint8 0-255, as MNIST's arrays are."""
-    return np.round(np.clip(digit, 0.0, 1.0) * 255).astype(np.uint8)
-
-
 class ClassData:
     """The class's drawings in one SQLite file; one connection shared by the server's threads,
     used under a lock."""
@@ -231,157 +213,3 @@ class ClassData:
     def close(self) -> None:
         with self.lock:
             self.connection.close()
-
-
-# -- a training set from the class's drawings --------------------------------------------------
-
-def pad_digit(strokes: list) -> np.ndarray:
-    """A stored drawing's 28x28 digit exactly as the pad reads it (digitpad.reading.read_drawing),
-    as uint8 0-255."""
-    return as_uint8(preprocess(render_to_read(pad_strokes(strokes)), CANVAS_MIN_EXTENT))
-
-
-def is_held_out(session: str) -> bool:
-    """Whether a session's drawings are held out: a stable hash of its id, so the split never
-    changes as drawings are added, and a person is all in or all out."""
-    return int(hashlib.sha256(session.encode()).hexdigest()[:8], 16) % HELD_OUT_EVERY == 0
-
-
-@dataclass(frozen=True)
-class ClassSet:
-    """The class's drawings for training: 28x28 uint8 digits (ink 255) and uint8 labels, as
-    MNIST's arrays in digitpad.data.Mnist, so they go through the same augmentation."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_held: np.ndarray
-    y_held: np.ndarray
-
-
-def class_training_set(drawings: Sequence[Drawing]) -> ClassSet:
-    """Drawings rendered and preprocessed as the pad reads them, with one session in five held
-    out to measure on.
-
-    Mixing: a fixed share of each minibatch, 1/8 (16 of 128), drawn with replacement from
-    x_train whenever it is not empty. In proportion to their number (a few hundred beside
-    MNIST's 55,000) they would be under 1% of what the network sees and change nothing; as a
-    large share, a few hundred drawings would be memorised and MNIST's variety forgotten. At
-    1/8 each of 500 drawings is seen about 32 times in a 1,000-step run, like the pen styles'
-    share of ones and nines, and the other 7/8 keep MNIST's accuracy.
-    """
-    images = np.zeros((len(drawings), 28, 28), np.uint8)
-    for i, drawing in enumerate(drawings):
-        images[i] = pad_digit(drawing.strokes)
-    labels = np.array([d.label for d in drawings], np.uint8)
-    held = np.array([is_held_out(d.session) for d in drawings], bool)
-    return ClassSet(images[~held], labels[~held], images[held], labels[held])
-
-
-# -- the command line ------------------------------------------------------------------------
-
-def writers(drawings: Sequence[Drawing]) -> dict[str, int]:
-    """A small number per session, 1, 2, ... in the order each first saved."""
-    numbers: dict[str, int] = {}
-    for drawing in drawings:
-        numbers.setdefault(drawing.session, len(numbers) + 1)
-    return numbers
-
-
-def export_records(drawings: Sequence[Drawing]) -> list[dict]:
-    """The format of data/pendigits-dev.json.gz, so digitpad.evaluate strokes reads it."""
-    number = writers(drawings)
-    return [{"label": d.label, "writer": number[d.session], "split": "class",
-             "strokes": d.strokes} for d in drawings]
-
-
-def write_atomically(path: Path, records: list[dict]) -> None:
-    """JSON (gzipped for .gz) to a temporary file beside path, then renamed over it: a reader
-    sees the old file or the whole new one."""
-    data = json.dumps(records, separators=(",", ":")).encode()
-    if path.suffix == ".gz":
-        data = gzip.compress(data, mtime=0)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def list_drawings(drawings: Sequence[Drawing]) -> None:
-    number = writers(drawings)
-    print("id\tsaved\tdigit\tread\twriter\tmodel")
-    for d in drawings:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(d.created))
-        print(f"{d.id}\t{when}\t{d.label}\t{d.read}\t{number[d.session]}\t{d.model}")
-    counts = np.bincount([d.label for d in drawings], minlength=10)
-    print(f"{len(drawings)} drawings: " + ", ".join(f"{i}: {n}" for i, n in enumerate(counts)))
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m digitpad.classdata", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", default=str(DEFAULT_DB), help="the app's --db file")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("list", help="every drawing, oldest first, and counts per digit")
-    commands.add_parser("delete", help="delete one drawing").add_argument("id", type=int)
-    commands.add_parser("export", help="write the drawings as pen-drawn digits").add_argument(
-        "file", type=Path)
-    commands.add_parser("clear", help="delete every drawing").add_argument(
-        "--yes", action="store_true", help="do not ask")
-    return parser.parse_args(argv)
-
-
-def confirmed(question: str) -> bool:
-    """Whether the person typed y; no answer (no terminal) is no."""
-    try:
-        return input(question).strip().lower() == "y"
-    except EOFError:
-        return False
-
-
-def run(db: ClassData, args: argparse.Namespace) -> int:
-    """One command on an open database; the exit status."""
-    if args.command == "list":
-        list_drawings(db.drawings())
-    elif args.command == "delete":
-        if not db.delete(args.id):
-            print(f"error: no drawing {args.id}", file=sys.stderr)
-            return 1
-        print(f"deleted drawing {args.id}")
-    elif args.command == "export":
-        records = export_records(db.drawings())
-        write_atomically(args.file, records)
-        print(f"wrote {len(records)} drawings to {args.file}")
-    elif args.yes or confirmed(f"Delete all {len(db.drawings())} drawings? [y/N] "):
-        print(f"deleted {db.clear()} drawings")
-    else:
-        print("nothing deleted")
-        return 1
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if not Path(args.db).is_file():  # a typo must not create an empty database
-        print(f"error: no class drawings at {args.db}", file=sys.stderr)
-        return 2
-    try:
-        db = ClassData(args.db)
-    except ClassDataError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    try:
-        return run(db, args)
-    except OSError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    finally:
-        db.close()
-
-if __name__ == "__main__":
-    sys.exit(main())
