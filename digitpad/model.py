@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -12,9 +11,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from digitpad.files import SHARED, replacing, write_atomically
+
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "model" / "digitpad.keras"
 SEED_HIDDEN = (512, 256, 128)
-READABLE = 0o644  # a saved model and its card are for sharing; mkstemp makes its files 0600
 
 
 class ModelError(RuntimeError):
@@ -64,15 +64,8 @@ def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
     """Save in Keras format atomically: a reader sees the old file or the new, never half."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".keras", dir=path.parent, prefix=f".{path.stem}-")
-    os.close(fd)
-    try:
-        model.save(tmp)
-        os.chmod(tmp, READABLE)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with replacing(path, SHARED) as temporary:
+        model.save(temporary)
     return path
 
 
@@ -138,14 +131,7 @@ def make_frozen_predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarr
 
 def write_card(card: dict, path: str | os.PathLike) -> Path:
     """Write a model card as JSON atomically (temp file, then rename)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(suffix=".json", dir=path.parent, prefix=f".{path.stem}-")
-    with os.fdopen(fd, "w") as f:
-        json.dump(card, f, indent=2)
-        f.write("\n")
-    os.chmod(tmp, READABLE)
-    os.replace(tmp, path)
-    return path
+    return write_atomically(path, (json.dumps(card, indent=2) + "\n").encode(), SHARED)
 
 
 def card_path(model_path: str | os.PathLike) -> Path:

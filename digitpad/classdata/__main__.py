@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from digitpad.classdata.store import DEFAULT_DB, ClassData, ClassDataError, Drawing
+from digitpad.files import write_atomically
 
 
 def writers(drawings: Sequence[Drawing]) -> dict[str, int]:
@@ -38,22 +37,12 @@ def export_records(drawings: Sequence[Drawing]) -> list[dict]:
              "strokes": d.strokes} for d in drawings]
 
 
-def write_atomically(path: Path, records: list[dict]) -> None:
-    """JSON (gzipped for .gz) to a temporary file beside path, then renamed over it: a reader
-    sees the old file or the whole new one."""
+def export(path: Path, records: list[dict]) -> None:
+    """JSON, gzipped for .gz, written atomically: a reader sees the old file or the whole new."""
     data = json.dumps(records, separators=(",", ":")).encode()
     if path.suffix == ".gz":
         data = gzip.compress(data, mtime=0)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, data)
 
 
 def list_drawings(drawings: Sequence[Drawing]) -> None:
@@ -99,7 +88,7 @@ def run(db: ClassData, args: argparse.Namespace) -> int:
         print(f"deleted drawing {args.id}")
     elif args.command == "export":
         records = export_records(db.drawings())
-        write_atomically(args.file, records)
+        export(args.file, records)
         print(f"wrote {len(records)} drawings to {args.file}")
     elif args.yes or confirmed(f"Delete all {len(db.drawings())} drawings? [y/N] "):
         print(f"deleted {db.clear()} drawings")
