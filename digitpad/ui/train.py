@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
 import gradio as gr
-import numpy as np
 
+from digitpad.knobs import KNOBS, ConfigError, TrainConfig
 from digitpad.model import SEED_HIDDEN
 from digitpad.render import (
     CAPTIONS,
@@ -22,21 +23,19 @@ from digitpad.render import (
 )
 from digitpad.scheduler import QUEUE_LIMIT, Refused, Ticket
 from digitpad.sessions import (
-    BATCH_SIZE,
     DEFAULT_NETWORK,
-    DROPOUT,
-    ITERATIONS,
     NETWORKS,
     Lab,
     app_config,
     finished_run,
 )
-from digitpad.training import ConfigError, Progress, TrainConfig
+from digitpad.training import Progress
 from digitpad.ui.context import Shared
 
 POLL_SECONDS = 0.25  # how often the tab looks at its run
 DEFAULTS = TrainConfig()
-DEFAULT_RATE = float(np.log10(DEFAULTS.learning_rate))
+RATE_EXPONENTS = tuple(math.log10(rate) for rate in KNOBS["learning_rate"].page)
+DEFAULT_RATE = math.log10(DEFAULTS.learning_rate)
 Curves = list[tuple[int, list[Progress]]]  # (run number, its reports) per line on a chart
 
 
@@ -58,23 +57,20 @@ class TrainTab:
         self.wire()
 
     def build_controls(self, can_train: bool) -> None:
-        self.rate = gr.Slider(-5, 0, value=DEFAULT_RATE, step=0.1,
+        self.rate = gr.Slider(*RATE_EXPONENTS, value=DEFAULT_RATE, step=0.1,
                               label="Learning rate, as a power of ten",
                               info="-4 is 0.0001 (the original tutorial's); -1 is 0.1",
                               elem_id="rate")
-        self.dropout = gr.Slider(*DROPOUT, value=DEFAULTS.dropout, step=0.05, label="Dropout",
-                                 elem_id="dropout")
-        self.iterations = gr.Slider(*ITERATIONS, value=DEFAULTS.iterations, step=100,
-                                    label="Iterations", elem_id="iterations")
-        self.batch_size = gr.Slider(*BATCH_SIZE, value=DEFAULTS.batch_size, step=16,
-                                    label="Batch size", elem_id="batch")
+        self.dropout = knob_slider("dropout", step=0.05, elem_id="dropout")
+        self.iterations = knob_slider("iterations", step=100, elem_id="iterations")
+        self.batch_size = knob_slider("batch_size", step=16, elem_id="batch")
         self.network = gr.Radio(list(NETWORKS), value=DEFAULT_NETWORK, label="Network",
                                 elem_id="network")
         self.augment = gr.Checkbox(DEFAULTS.augment, elem_id="augment",
                                    label="Augment: distort digits, flag ones and curl nines, "
                                          "as people draw them")
-        self.seed = gr.Number(DEFAULTS.seed, precision=0, minimum=0, label="Random seed",
-                              elem_id="seed")
+        self.seed = gr.Number(DEFAULTS.seed, precision=0, minimum=KNOBS["seed"].page[0],
+                              label="Random seed", elem_id="seed")
         self.with_class = gr.Checkbox(False, label=self.class_label(),
                                       visible=self.shared.classdata is not None,
                                       elem_id="with-class")
@@ -248,6 +244,13 @@ class TrainTab:
                           api_visibility="private")
         self.tab.select(lambda: gr.Checkbox(label=self.class_label()), None, self.with_class,
                         queue=False, api_visibility="private")
+
+
+def knob_slider(name: str, step: float, elem_id: str) -> gr.Slider:
+    """A slider over the range the page offers of a knob, at its default."""
+    knob = KNOBS[name]
+    return gr.Slider(*knob.page, value=knob.default, step=step, label=knob.label,
+                     elem_id=elem_id)
 
 
 def run_choices(lab: Lab) -> list[tuple[str, int]]:
