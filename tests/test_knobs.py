@@ -1,10 +1,11 @@
-"""Each knob defined once: train()'s checks and the page's narrower ranges read the same
-definition."""
+"""Each knob defined once: train()'s checks, the page's narrower ranges and train.py's flags all
+read the same definition."""
 
 from dataclasses import replace
 
 import pytest
 
+import train as train_script
 from digitpad.knobs import KNOBS, ConfigError, TrainConfig, check_config
 from digitpad.sessions import page_value
 
@@ -74,3 +75,11 @@ def test_page_refuses_what_train_would_accept_outside_the_page_range():
             page_value(name, value)
     assert page_value("iterations", 200.0) == 200 and page_value("learning_rate", 1) == 1.0
 
+
+def test_flags_are_the_knobs():
+    assert train_script.train_config(train_script.parse_args([])) == TrainConfig()
+    flags = ["--learning-rate", "0.01", "--dropout", "0.2", "--iterations", "50",
+             "--batch-size", "64", "--hidden", "", "--augment", "--cosine-decay", "--seed", "7",
+             "--pen-styles", "--redraw", "--label-smoothing", "0.1"]
+    assert train_script.train_config(train_script.parse_args(flags)) == TrainConfig(
+        0.01, 0.2, 50, 64, (), True, True, 7, True, True, 0.1)
