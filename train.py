@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -63,19 +64,13 @@ def data_checksums(data: Mnist) -> dict[str, str]:
     return sums
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    config = train_config(args)
-    try:
-        data = load_mnist(args.data_dir)
-        records = load_strokes(args.strokes) if args.strokes else None
-    except (MnistError, OSError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    writer = tf.summary.create_file_writer(args.logdir) if args.logdir else None
+def reporter(iterations: int, logdir: str | None) -> Callable[[Progress], None]:
+    """Prints a run's progress every 100 iterations and at its end; with a logdir, also writes
+    it as TensorBoard scalars."""
+    writer = tf.summary.create_file_writer(logdir) if logdir else None
 
     def show(p: Progress) -> None:
-        if p.iteration % 100 == 0 or p.iteration == config.iterations:
+        if p.iteration % 100 == 0 or p.iteration == iterations:
             print(f"iteration {p.iteration:6d}  minibatch loss {p.loss:.4f}  "
                   f"minibatch accuracy {p.accuracy:.4f}  validation accuracy "
                   f"{p.val_accuracy:.4f}  {p.seconds:6.1f}s", flush=True)
@@ -85,8 +80,20 @@ def main(argv: list[str] | None = None) -> int:
                 tf.summary.scalar("accuracy", p.accuracy)
                 tf.summary.scalar("val_accuracy", p.val_accuracy)
 
+    return show
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    config = train_config(args)
     try:
-        result = train(config, data, on_progress=show)
+        data = load_mnist(args.data_dir)
+        records = load_strokes(args.strokes) if args.strokes else None
+    except (MnistError, OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        result = train(config, data, on_progress=reporter(config.iterations, args.logdir))
     except (ConfigError, Diverged) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
