@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import gradio as gr
 
+from digitpad.classdata import ClassSet
 from digitpad.knobs import KNOBS, ConfigError, TrainConfig
 from digitpad.model import SEED_HIDDEN
 from digitpad.render import (
@@ -22,13 +23,7 @@ from digitpad.render import (
     worst_mistakes,
 )
 from digitpad.scheduler import QUEUE_LIMIT, Refused, Ticket
-from digitpad.sessions import (
-    DEFAULT_NETWORK,
-    NETWORKS,
-    Lab,
-    app_config,
-    finished_run,
-)
+from digitpad.sessions import DEFAULT_NETWORK, NETWORKS, Lab, Run, app_config, finished_run
 from digitpad.training import Progress
 from digitpad.ui.context import Shared
 
@@ -37,6 +32,42 @@ DEFAULTS = TrainConfig()
 RATE_EXPONENTS = tuple(math.log10(rate) for rate in KNOBS["learning_rate"].page)
 DEFAULT_RATE = math.log10(DEFAULTS.learning_rate)
 Curves = list[tuple[int, list[Progress]]]  # (run number, its reports) per line on a chart
+
+
+class RunFailed(Exception):
+    """A run ended without a model; kind says whose the fault is ("problem": the settings,
+    "error": the server's)."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Training:
+    """A run being followed, at one look: its ticket and where it stands, in words."""
+
+    ticket: Ticket
+    status: str
+
+
+async def train_and_follow(shared: Shared, owner: str, config: TrainConfig,
+                           mixed: ClassSet | None, number: int) -> AsyncIterator[Training | Run]:
+    """Train config for owner (a session) and follow it: every POLL_SECONDS a Training, then
+    the finished run, numbered `number`; Refused or RunFailed say plainly why not. The Train
+    tab and the /train API both follow their runs through this.
+
+    Async, so that thirty people watching their runs hold no server threads while they wait.
+    """
+    ticket = shared.trainer.submit(owner, config, mixed)
+    while not ticket.finished.is_set():
+        ticket.watch()
+        yield Training(ticket, shared.trainer.status(ticket))
+        await asyncio.sleep(POLL_SECONDS)
+    if ticket.problem is not None:
+        raise RunFailed(ticket.problem, ticket.problem_kind)
+    yield await asyncio.to_thread(finished_run, number, ticket, shared.data,
+                                  shared.drawings.drawings)
 
 
 class TrainTab:
@@ -122,11 +153,9 @@ class TrainTab:
                                              done.seconds if done else 0.0, status),
                 **self.plots([*others, (number, progress)])}
 
-    def finished(self, ticket: Ticket, lab: Lab, number: int, shown: list[int]) -> dict:
+    def finished(self, run: Run, lab: Lab, shown: list[int]) -> dict:
         """The run joins the session: its scores and curves; last_run shows the rest."""
-        run = lab.add(finished_run(number, ticket, self.shared.data,
-                                   self.shared.drawings.drawings))
-        result = run.result
+        result = lab.add(run).result
         return {**self.plots(shown_curves(lab, shown)),
                 self.progress: progress_html(result.iterations_done, result.config.iterations,
                                              result.train_seconds,
@@ -156,33 +185,30 @@ class TrainTab:
 
     async def watch(self, configs: list[TrainConfig], lab: Lab, shown: list[int],
                     owner: str, with_class: bool) -> AsyncIterator[dict]:
-        """Run configs one after another for this session, streaming progress and curves.
-
-        Async, so that thirty people watching their runs hold no server threads while they wait.
-        """
+        """Run configs one after another for this session, streaming progress and curves."""
         mixed = await asyncio.to_thread(self.shared.class_set, with_class)
         for config in configs:
+            number, others, sent = lab.next_number(), shown_curves(lab, shown), None
             try:
-                ticket = lab.ticket = self.shared.trainer.submit(owner, config, mixed)
+                async for step in train_and_follow(self.shared, owner, config, mixed, number):
+                    if isinstance(step, Run):
+                        lab.ticket, shown = None, [*shown, number]
+                        yield await asyncio.to_thread(self.finished, step, lab, shown)
+                        continue
+                    lab.ticket = step.ticket  # for Stop
+                    # a new curve point or status line is sent, not the same panel again:
+                    # thirty people's tabs would otherwise cost the server a core in charts
+                    now = (len(step.ticket.progress), step.status)
+                    if now != sent:
+                        sent = now
+                        yield self.running(step.ticket, number, others, step.status)
             except Refused as e:
                 yield {self.status: message_html(str(e), "problem")}
                 return
-            number, others, sent = lab.next_number(), shown_curves(lab, shown), None
-            while not ticket.finished.is_set():
-                ticket.watch()
-                # a new curve point or status line is sent, not the same panel again: thirty
-                # people's tabs would otherwise cost the server a core in charts
-                now = (len(ticket.progress), self.shared.trainer.status(ticket))
-                if now != sent:
-                    sent = now
-                    yield self.running(ticket, number, others, now[1])
-                await asyncio.sleep(POLL_SECONDS)
-            lab.ticket = None
-            if ticket.problem is not None:
-                yield {self.status: message_html(ticket.problem, ticket.problem_kind)}
+            except RunFailed as e:
+                lab.ticket = None
+                yield {self.status: message_html(str(e), e.kind)}
                 return
-            shown = [*shown, number]
-            yield await asyncio.to_thread(self.finished, ticket, lab, number, shown)
 
     def trains(self, plan: Callable[[TrainConfig], list[TrainConfig]]) -> Callable:
         """An event handler training plan(the sliders' settings), one run after another."""
