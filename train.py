@@ -1,6 +1,6 @@
 """Train the digit MLP on MNIST from the command line (the Train tab runs the same code).
 
-    python train.py                      # seed 000's run: 1000 iterations of 128, Adam 1e-4
+    python train.py   # the original tutorial's run: 1000 iterations of 128, Adam 1e-4
     python train.py --out model/digitpad.keras --strokes data/pendigits-dev.json.gz
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,32 +18,26 @@ import numpy as np
 import tensorflow as tf
 
 from digitpad.data import FILES, Mnist, MnistError, load_mnist, sha256
+from digitpad.knobs import KNOBS, ConfigError, TrainConfig
 from digitpad.model import card_path, export_saved_model, make_predictor, save_model, write_card
 from digitpad.scoring import half_accuracies, predict_labels
 from digitpad.strokes import load_strokes
-from digitpad.training import ConfigError, Diverged, Progress, TrainConfig, train
+from digitpad.training import Diverged, Progress, train
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    d = TrainConfig()
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--learning-rate", type=float, default=d.learning_rate)
-    p.add_argument("--dropout", type=float, default=d.dropout)
-    p.add_argument("--iterations", type=int, default=d.iterations)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--hidden", default=",".join(map(str, d.hidden)),
+    for knob in KNOBS.values():
+        about = knob.help.replace("%", "%%")  # argparse formats help with %
+        if knob.kind is bool:
+            p.add_argument(knob.flag, dest=knob.name, action="store_true", help=about)
+        else:
+            low, high = (f"{end:g}" if knob.kind is float else str(end) for end in knob.limits)
+            p.add_argument(knob.flag, dest=knob.name, type=knob.kind, default=knob.default,
+                           help=f"{about} (default %(default)s; {low} to {high})")
+    p.add_argument("--hidden", default=",".join(map(str, TrainConfig().hidden)),
                    help="hidden layer sizes, e.g. 512,256,128; empty for softmax regression")
-    p.add_argument("--augment", action="store_true", help="distort digits as people draw them")
-    p.add_argument("--cosine-decay", action="store_true", help="anneal the learning rate")
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--pen-styles", action="store_true",
-                   help="flag some ones and curl some nines' tails, as many people draw")
-    p.add_argument("--redraw", action="store_true",
-                   help="also train on every digit thinned and redrawn with an even pen, as the "
-                        "pad draws")
-    p.add_argument("--label-smoothing", type=float, default=d.label_smoothing,
-                   help="aim at 1 - this for the label, e.g. 0.1, so the net is less sure")
     p.add_argument("--data-dir", help="folder with the four MNIST IDX files (else $MNIST_DIR, "
                                       "else the shipped data/mnist)")
     p.add_argument("--out", help="save the model here (.keras) with a model card beside it")
@@ -50,6 +45,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--strokes", help="pen-drawn digits (JSON) to measure accuracy on drawings")
     p.add_argument("--logdir", help="write TensorBoard scalars here")
     return p.parse_args(argv)
+
+
+def train_config(args: argparse.Namespace) -> TrainConfig:
+    """The run the flags ask for; train() checks it."""
+    hidden = tuple(int(h) for h in args.hidden.split(",") if h.strip())
+    return TrainConfig(hidden=hidden, **{name: getattr(args, name) for name in KNOBS})
 
 
 def data_checksums(data: Mnist) -> dict[str, str]:
@@ -63,22 +64,13 @@ def data_checksums(data: Mnist) -> dict[str, str]:
     return sums
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    hidden = tuple(int(h) for h in args.hidden.split(",") if h.strip())
-    config = TrainConfig(args.learning_rate, args.dropout, args.iterations, args.batch_size,
-                         hidden, args.augment, args.cosine_decay, args.seed,
-                         args.pen_styles, args.redraw, args.label_smoothing)
-    try:
-        data = load_mnist(args.data_dir)
-        records = load_strokes(args.strokes) if args.strokes else None
-    except (MnistError, OSError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    writer = tf.summary.create_file_writer(args.logdir) if args.logdir else None
+def reporter(iterations: int, logdir: str | None) -> Callable[[Progress], None]:
+    """Prints a run's progress every 100 iterations and at its end; with a logdir, also writes
+    it as TensorBoard scalars."""
+    writer = tf.summary.create_file_writer(logdir) if logdir else None
 
     def show(p: Progress) -> None:
-        if p.iteration % 100 == 0 or p.iteration == config.iterations:
+        if p.iteration % 100 == 0 or p.iteration == iterations:
             print(f"iteration {p.iteration:6d}  minibatch loss {p.loss:.4f}  "
                   f"minibatch accuracy {p.accuracy:.4f}  validation accuracy "
                   f"{p.val_accuracy:.4f}  {p.seconds:6.1f}s", flush=True)
@@ -88,8 +80,20 @@ def main(argv: list[str] | None = None) -> int:
                 tf.summary.scalar("accuracy", p.accuracy)
                 tf.summary.scalar("val_accuracy", p.val_accuracy)
 
+    return show
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    config = train_config(args)
     try:
-        result = train(config, data, on_progress=show)
+        data = load_mnist(args.data_dir)
+        records = load_strokes(args.strokes) if args.strokes else None
+    except (MnistError, OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        result = train(config, data, on_progress=reporter(config.iterations, args.logdir))
     except (ConfigError, Diverged) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

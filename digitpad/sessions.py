@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digitpad.data import Mnist
+from digitpad.knobs import KNOBS, ConfigError, TrainConfig
 from digitpad.model import SEED_HIDDEN, save_model
 from digitpad.reading import Reader
 from digitpad.render import run_name
 from digitpad.scheduler import Ticket
 from digitpad.scoring import Drawings, Scores
-from digitpad.training import ConfigError, TrainConfig, TrainResult, check_number
+from digitpad.training import TrainResult
 
 DEFAULT_NETWORK = "-".join(map(str, SEED_HIDDEN))
 NETWORKS = {
@@ -24,12 +25,6 @@ NETWORKS = {
     "one hidden layer of 1500": (1500,),
     DEFAULT_NETWORK: SEED_HIDDEN,
 }
-# what the app lets a person (or an API call) ask for; train.py allows more
-LEARNING_RATE = (1e-5, 1.0)
-DROPOUT = (0.0, 0.9)
-ITERATIONS = (100, 20_000)
-BATCH_SIZE = (16, 1024)
-SEED = (0, 2**31 - 1)
 
 
 def whole(value: object) -> object:
@@ -37,22 +32,25 @@ def whole(value: object) -> object:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+def page_value(name: str, value: object) -> object:
+    """What the page or /train sent for a knob, if of its kind and within the page's range."""
+    knob = KNOBS[name]
+    value = whole(value) if knob.kind is int else value
+    knob.check(value, knob.page)
+    return float(value) if knob.kind is float else value
+
+
 def app_config(learning_rate: object, dropout: object, iterations: object, batch_size: object,
                network: object, augment: object, seed: object) -> TrainConfig:
-    """A TrainConfig from what the page or the /train API sent, refusing anything off-range."""
+    """A TrainConfig from what the page or the /train API sent, refusing anything off-range;
+    the page's Augment also styles the pens."""
     if not isinstance(network, str) or network not in NETWORKS:
         raise ConfigError(f"network must be one of {', '.join(map(repr, NETWORKS))}, "
                           f"not {network!r}")
-    if not isinstance(augment, bool):
-        raise ConfigError(f"augment must be true or false, not {augment!r}")
-    iterations, batch_size, seed = whole(iterations), whole(batch_size), whole(seed)
-    check_number("learning_rate", learning_rate, float, *LEARNING_RATE)
-    check_number("dropout", dropout, float, *DROPOUT)
-    check_number("iterations", iterations, int, *ITERATIONS)
-    check_number("batch_size", batch_size, int, *BATCH_SIZE)
-    check_number("seed", seed, int, *SEED)
-    return TrainConfig(float(learning_rate), float(dropout), iterations, batch_size,
-                       NETWORKS[network], augment, seed=seed, pen_styles=augment)
+    sent = {"learning_rate": learning_rate, "dropout": dropout, "iterations": iterations,
+            "batch_size": batch_size, "augment": augment, "seed": seed}
+    settings = {name: page_value(name, value) for name, value in sent.items()}
+    return TrainConfig(**settings, hidden=NETWORKS[network], pen_styles=settings["augment"])
 
 
 def network_name(hidden: tuple[int, ...]) -> str:

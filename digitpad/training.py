@@ -1,5 +1,4 @@
-"""One training implementation for train.py and the app's Train tab: hyperparameters in,
-progress out through a callback, stoppable, and refusing to carry on once the loss diverges."""
+"""The training steps and loop of train.py and the Train tab: stoppable, loud if it diverges."""
 
 from __future__ import annotations
 
@@ -15,7 +14,8 @@ import tensorflow as tf
 
 from digitpad.augment import augment
 from digitpad.data import Mnist
-from digitpad.model import SEED_HIDDEN, build_mlp
+from digitpad.knobs import ConfigError, TrainConfig, check_config  # noqa: F401 train() raises it
+from digitpad.model import build_mlp
 from digitpad.pen_styles import add_pen_styles
 from digitpad.redraw import redraw_all
 
@@ -27,71 +27,8 @@ NOISE_FLOATS = 2**21  # a call's dropout noise at most (8 MB): it bounds a call'
 CURVE_VALIDATION = 1000  # validation digits scored at each report; the final score takes all
 
 
-class ConfigError(ValueError):
-    """A hyperparameter is of the wrong type or out of range."""
-
-
 class Diverged(RuntimeError):
     """The loss became NaN, infinite or exploded."""
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """The knobs of a run; defaults are seed 000's (with the ReLUs it forgot)."""
-
-    learning_rate: float = 1e-4
-    dropout: float = 0.5
-    iterations: int = 1000
-    batch_size: int = 128
-    hidden: tuple[int, ...] = SEED_HIDDEN
-    augment: bool = False
-    cosine_decay: bool = False  # anneal the learning rate to 1% of its value over the run
-    seed: int = 0
-    pen_styles: bool = False  # flag some ones and curl some nines' tails, as many people draw
-    redrawn: bool = False  # add a copy of every digit thinned and redrawn with an even pen
-    label_smoothing: float = 0.0  # aim at 1 - this for the label, the rest spread over all ten
-
-
-LIMITS = {
-    "learning_rate": (1e-6, 10.0),
-    "dropout": (0.0, 0.95),
-    "label_smoothing": (0.0, 0.5),
-    "iterations": (1, 200_000),
-    "batch_size": (1, 4096),
-    "hidden_units": (1, 4096),
-    "hidden_layers": (0, 6),
-    "seed": (0, 2**31 - 1),
-}
-
-
-def check_number(name: str, value: object, kind: type, low: float, high: float) -> None:
-    """Refuse a value of the wrong type, NaN, or outside [low, high], naming it plainly."""
-    if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
-        raise ConfigError(f"{name} must be {'a number' if kind is float else 'a whole number'}, "
-                          f"not {value!r}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(f"{name} must be a finite number, not {value}")
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low:g} and {high:g}, not {value:g}")
-
-
-def check_config(config: TrainConfig) -> TrainConfig:
-    """The config itself if every field is sane, else a ConfigError saying which is not."""
-    check_number("learning_rate", config.learning_rate, float, *LIMITS["learning_rate"])
-    check_number("dropout", config.dropout, float, *LIMITS["dropout"])
-    check_number("iterations", config.iterations, int, *LIMITS["iterations"])
-    check_number("batch_size", config.batch_size, int, *LIMITS["batch_size"])
-    check_number("label_smoothing", config.label_smoothing, float, *LIMITS["label_smoothing"])
-    check_number("seed", config.seed, int, *LIMITS["seed"])
-    if not isinstance(config.hidden, (tuple, list)):
-        raise ConfigError(f"hidden must be a list of layer sizes, not {config.hidden!r}")
-    check_number("number of hidden layers", len(config.hidden), int, *LIMITS["hidden_layers"])
-    for units in config.hidden:
-        check_number("hidden layer size", units, int, *LIMITS["hidden_units"])
-    for name in ("augment", "cosine_decay", "pen_styles", "redrawn"):
-        if not isinstance(getattr(config, name), bool):
-            raise ConfigError(f"{name} must be true or false, not {getattr(config, name)!r}")
-    return config
 
 
 @dataclass(frozen=True)
@@ -264,7 +201,7 @@ def learning_rate(settings: dict[str, tf.Tensor], step: tf.Tensor) -> tf.Tensor:
     return settings["learning_rate"] * ((1.0 - floor) * cosine + floor)
 
 
-def knobs(config: TrainConfig) -> dict[str, tf.Tensor]:
+def step_settings(config: TrainConfig) -> dict[str, tf.Tensor]:
     """The config's numbers that a traced step takes as tensors, not as constants."""
     return {"learning_rate": tf.constant(config.learning_rate, tf.float32),
             "rate_floor": tf.constant(0.01 if config.cosine_decay else 1.0),
@@ -323,7 +260,7 @@ def train(config: TrainConfig, data: Mnist,
     x_val = data.x_val.astype(np.float32) / 255.0
     weights = [variable.value for variable in model.trainable_variables]
     steps = make_steps(config.batch_size, config.augment)
-    run = functools.partial(steps, weights, make_adam(weights), knobs(config))
+    run = functools.partial(steps, weights, make_adam(weights), step_settings(config))
     predict = functools.partial(predict_with, weights)
     per_call = call_steps(config.batch_size, (784, *config.hidden)[-1], config.augment)
     history: list[Progress] = []

@@ -8,17 +8,17 @@ from collections.abc import AsyncIterator
 import gradio as gr
 from gradio import FileData
 
+from digitpad.knobs import ConfigError
 from digitpad.preprocess import BadImage, NoInk
 from digitpad.reading import read_digit
 from digitpad.render import active_model_html
 from digitpad.scheduler import QUEUE_LIMIT, Refused
-from digitpad.sessions import Lab, app_config, finished_run
-from digitpad.training import ConfigError
+from digitpad.sessions import Lab, Run, app_config
 from digitpad.ui.context import SESSION_SECONDS, Shared
 from digitpad.ui.draw import DrawTab
 from digitpad.ui.gallery import GalleryTab
 from digitpad.ui.inside import InsideTab
-from digitpad.ui.train import POLL_SECONDS, TrainTab
+from digitpad.ui.train import RunFailed, Training, TrainTab, train_and_follow
 
 
 def build(shared: Shared, cache_seconds: int = 3600) -> gr.Blocks:
@@ -75,6 +75,14 @@ def link_tabs(draw: DrawTab, training: TrainTab, inside: InsideTab, state: gr.St
     inside.tab.select(inside.look, [draw.pad, state], inside.outputs, api_visibility="private")
 
 
+def api_answer(step: Training | Run) -> dict:
+    """What /train sends: {"status": ...} while its run waits or trains, then the run's scores
+    and settings."""
+    if isinstance(step, Training):
+        return {"status": step.status}
+    return {key: value for key, value in step.summary().items() if key not in ("run", "id")}
+
+
 def add_api(shared: Shared) -> None:
     """The two API endpoints, for programs rather than the page."""
 
@@ -99,18 +107,10 @@ def add_api(shared: Shared) -> None:
             config = app_config(learning_rate, dropout, iterations, batch_size, network,
                                 augment, seed)
             mixed = await asyncio.to_thread(shared.class_set, False)  # scored, not trained on
-            ticket = shared.trainer.submit(request.session_hash, config, mixed)
-        except (ConfigError, Refused) as e:
+            async for step in train_and_follow(shared, request.session_hash, config, mixed, 0):
+                yield api_answer(step)
+        except (ConfigError, Refused, RunFailed) as e:
             raise gr.Error(str(e)) from e
-        while not ticket.finished.is_set():
-            ticket.watch()
-            yield {"status": shared.trainer.status(ticket)}
-            await asyncio.sleep(POLL_SECONDS)
-        if ticket.problem is not None:
-            raise gr.Error(ticket.problem)
-        run = await asyncio.to_thread(finished_run, 0, ticket, shared.data,
-                                      shared.drawings.drawings)
-        yield {key: value for key, value in run.summary().items() if key not in ("run", "id")}
 
     gr.api(predict, api_name="predict")
     gr.api(train_model, api_name="train", concurrency_limit=QUEUE_LIMIT, concurrency_id="train")

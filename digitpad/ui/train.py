@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import gradio as gr
-import numpy as np
 
+from digitpad.classdata import ClassSet
+from digitpad.knobs import KNOBS, ConfigError, TrainConfig
 from digitpad.model import SEED_HIDDEN
 from digitpad.render import (
     CAPTIONS,
@@ -21,23 +23,51 @@ from digitpad.render import (
     worst_mistakes,
 )
 from digitpad.scheduler import QUEUE_LIMIT, Refused, Ticket
-from digitpad.sessions import (
-    BATCH_SIZE,
-    DEFAULT_NETWORK,
-    DROPOUT,
-    ITERATIONS,
-    NETWORKS,
-    Lab,
-    app_config,
-    finished_run,
-)
-from digitpad.training import ConfigError, Progress, TrainConfig
+from digitpad.sessions import DEFAULT_NETWORK, NETWORKS, Lab, Run, app_config, finished_run
+from digitpad.training import Progress
 from digitpad.ui.context import Shared
 
 POLL_SECONDS = 0.25  # how often the tab looks at its run
 DEFAULTS = TrainConfig()
-DEFAULT_RATE = float(np.log10(DEFAULTS.learning_rate))
+RATE_EXPONENTS = tuple(math.log10(rate) for rate in KNOBS["learning_rate"].page)
+DEFAULT_RATE = math.log10(DEFAULTS.learning_rate)
 Curves = list[tuple[int, list[Progress]]]  # (run number, its reports) per line on a chart
+
+
+class RunFailed(Exception):
+    """A run ended without a model; kind says whose the fault is ("problem": the settings,
+    "error": the server's)."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Training:
+    """A run being followed, at one look: its ticket and where it stands, in words."""
+
+    ticket: Ticket
+    status: str
+
+
+async def train_and_follow(shared: Shared, owner: str, config: TrainConfig,
+                           mixed: ClassSet | None, number: int) -> AsyncIterator[Training | Run]:
+    """Train config for owner (a session) and follow it: every POLL_SECONDS a Training, then
+    the finished run, numbered `number`; Refused or RunFailed say plainly why not. The Train
+    tab and the /train API both follow their runs through this.
+
+    Async, so that thirty people watching their runs hold no server threads while they wait.
+    """
+    ticket = shared.trainer.submit(owner, config, mixed)
+    while not ticket.finished.is_set():
+        ticket.watch()
+        yield Training(ticket, shared.trainer.status(ticket))
+        await asyncio.sleep(POLL_SECONDS)
+    if ticket.problem is not None:
+        raise RunFailed(ticket.problem, ticket.problem_kind)
+    yield await asyncio.to_thread(finished_run, number, ticket, shared.data,
+                                  shared.drawings.drawings)
 
 
 class TrainTab:
@@ -58,23 +88,20 @@ class TrainTab:
         self.wire()
 
     def build_controls(self, can_train: bool) -> None:
-        self.rate = gr.Slider(-5, 0, value=DEFAULT_RATE, step=0.1,
+        self.rate = gr.Slider(*RATE_EXPONENTS, value=DEFAULT_RATE, step=0.1,
                               label="Learning rate, as a power of ten",
                               info="-4 is 0.0001 (the original tutorial's); -1 is 0.1",
                               elem_id="rate")
-        self.dropout = gr.Slider(*DROPOUT, value=DEFAULTS.dropout, step=0.05, label="Dropout",
-                                 elem_id="dropout")
-        self.iterations = gr.Slider(*ITERATIONS, value=DEFAULTS.iterations, step=100,
-                                    label="Iterations", elem_id="iterations")
-        self.batch_size = gr.Slider(*BATCH_SIZE, value=DEFAULTS.batch_size, step=16,
-                                    label="Batch size", elem_id="batch")
+        self.dropout = knob_slider("dropout", step=0.05, elem_id="dropout")
+        self.iterations = knob_slider("iterations", step=100, elem_id="iterations")
+        self.batch_size = knob_slider("batch_size", step=16, elem_id="batch")
         self.network = gr.Radio(list(NETWORKS), value=DEFAULT_NETWORK, label="Network",
                                 elem_id="network")
         self.augment = gr.Checkbox(DEFAULTS.augment, elem_id="augment",
                                    label="Augment: distort digits, flag ones and curl nines, "
                                          "as people draw them")
-        self.seed = gr.Number(DEFAULTS.seed, precision=0, minimum=0, label="Random seed",
-                              elem_id="seed")
+        self.seed = gr.Number(DEFAULTS.seed, precision=0, minimum=KNOBS["seed"].page[0],
+                              label="Random seed", elem_id="seed")
         self.with_class = gr.Checkbox(False, label=self.class_label(),
                                       visible=self.shared.classdata is not None,
                                       elem_id="with-class")
@@ -126,11 +153,9 @@ class TrainTab:
                                              done.seconds if done else 0.0, status),
                 **self.plots([*others, (number, progress)])}
 
-    def finished(self, ticket: Ticket, lab: Lab, number: int, shown: list[int]) -> dict:
+    def finished(self, run: Run, lab: Lab, shown: list[int]) -> dict:
         """The run joins the session: its scores and curves; last_run shows the rest."""
-        run = lab.add(finished_run(number, ticket, self.shared.data,
-                                   self.shared.drawings.drawings))
-        result = run.result
+        result = lab.add(run).result
         return {**self.plots(shown_curves(lab, shown)),
                 self.progress: progress_html(result.iterations_done, result.config.iterations,
                                              result.train_seconds,
@@ -160,33 +185,30 @@ class TrainTab:
 
     async def watch(self, configs: list[TrainConfig], lab: Lab, shown: list[int],
                     owner: str, with_class: bool) -> AsyncIterator[dict]:
-        """Run configs one after another for this session, streaming progress and curves.
-
-        Async, so that thirty people watching their runs hold no server threads while they wait.
-        """
+        """Run configs one after another for this session, streaming progress and curves."""
         mixed = await asyncio.to_thread(self.shared.class_set, with_class)
         for config in configs:
+            number, others, sent = lab.next_number(), shown_curves(lab, shown), None
             try:
-                ticket = lab.ticket = self.shared.trainer.submit(owner, config, mixed)
+                async for step in train_and_follow(self.shared, owner, config, mixed, number):
+                    if isinstance(step, Run):
+                        lab.ticket, shown = None, [*shown, number]
+                        yield await asyncio.to_thread(self.finished, step, lab, shown)
+                        continue
+                    lab.ticket = step.ticket  # for Stop
+                    # a new curve point or status line is sent, not the same panel again:
+                    # thirty people's tabs would otherwise cost the server a core in charts
+                    now = (len(step.ticket.progress), step.status)
+                    if now != sent:
+                        sent = now
+                        yield self.running(step.ticket, number, others, step.status)
             except Refused as e:
                 yield {self.status: message_html(str(e), "problem")}
                 return
-            number, others, sent = lab.next_number(), shown_curves(lab, shown), None
-            while not ticket.finished.is_set():
-                ticket.watch()
-                # a new curve point or status line is sent, not the same panel again: thirty
-                # people's tabs would otherwise cost the server a core in charts
-                now = (len(ticket.progress), self.shared.trainer.status(ticket))
-                if now != sent:
-                    sent = now
-                    yield self.running(ticket, number, others, now[1])
-                await asyncio.sleep(POLL_SECONDS)
-            lab.ticket = None
-            if ticket.problem is not None:
-                yield {self.status: message_html(ticket.problem, ticket.problem_kind)}
+            except RunFailed as e:
+                lab.ticket = None
+                yield {self.status: message_html(str(e), e.kind)}
                 return
-            shown = [*shown, number]
-            yield await asyncio.to_thread(self.finished, ticket, lab, number, shown)
 
     def trains(self, plan: Callable[[TrainConfig], list[TrainConfig]]) -> Callable:
         """An event handler training plan(the sliders' settings), one run after another."""
@@ -248,6 +270,13 @@ class TrainTab:
                           api_visibility="private")
         self.tab.select(lambda: gr.Checkbox(label=self.class_label()), None, self.with_class,
                         queue=False, api_visibility="private")
+
+
+def knob_slider(name: str, step: float, elem_id: str) -> gr.Slider:
+    """A slider over the range the page offers of a knob, at its default."""
+    knob = KNOBS[name]
+    return gr.Slider(*knob.page, value=knob.default, step=step, label=knob.label,
+                     elem_id=elem_id)
 
 
 def run_choices(lab: Lab) -> list[tuple[str, int]]:
