@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import gradio as gr
 
-from digitpad.classdata import ClassSet
+from digitpad.classset import ClassSet
 from digitpad.knobs import KNOBS, ConfigError, TrainConfig
 from digitpad.model import SEED_HIDDEN
 from digitpad.render import (
