@@ -13,7 +13,6 @@ from pathlib import Path
 from digitpad.data import Mnist
 from digitpad.model import SEED_HIDDEN, build_mlp, save_model
 from digitpad.reading import Reader
-from digitpad.render import run_name
 from digitpad.scheduler import Ticket
 from digitpad.scoring import Drawings, Scores
 from digitpad.training import ConfigError, TrainConfig, TrainResult, check_number
@@ -53,6 +52,11 @@ def app_config(learning_rate: object, dropout: object, iterations: object, batch
     check_number("seed", seed, int, *SEED)
     return TrainConfig(float(learning_rate), float(dropout), iterations, batch_size,
                        NETWORKS[network], augment, seed=seed, pen_styles=augment)
+
+
+def run_name(number: int) -> str:
+    """How the page names a session's run: "run 3"."""
+    return f"run {number}"
 
 
 def network_name(hidden: tuple[int, ...]) -> str:

@@ -10,7 +10,6 @@ from gradio import FileData
 
 from digitpad.preprocess import BadImage, NoInk
 from digitpad.reading import read_digit
-from digitpad.render import active_model_html
 from digitpad.scheduler import QUEUE_LIMIT, Refused
 from digitpad.sessions import Lab, app_config, finished_run
 from digitpad.training import ConfigError
@@ -19,6 +18,7 @@ from digitpad.ui.draw import DrawTab
 from digitpad.ui.gallery import GalleryTab
 from digitpad.ui.inside import InsideTab
 from digitpad.ui.train import POLL_SECONDS, TrainTab
+from digitpad.views.train import active_model_html
 
 
 def build(shared: Shared, cache_seconds: int = 3600) -> gr.Blocks:
