@@ -17,8 +17,8 @@ from digitpad.harness.classroom import FOUR
 from digitpad.harness.timing import median_ms, speed_args
 from digitpad.model import load_model, make_predictor
 from digitpad.preprocess import preprocess
-from digitpad.render import saliency_image
 from digitpad.strokes import fit_to_canvas, render
+from digitpad.views.inside import saliency_image
 
 TARGET_MS = 50.0
 

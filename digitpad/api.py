@@ -20,8 +20,8 @@ from starlette.routing import BaseRoute
 from digitpad.classdata import TOO_FAST, ClassData, NotSaved
 from digitpad.preprocess import BadImage, NoInk
 from digitpad.reading import Reader, Reading, read_digit, read_drawing, reading_or_why
-from digitpad.render import answer_panels
 from digitpad.strokes import BadStrokes, pad_strokes
+from digitpad.views.draw import answer_panels
 
 MAX_BODY = 10 * 1024 * 1024  # bytes: the app's upload limit, for the page's uploads too
 READERS = 2  # readings at once, one per core: each is ~3 ms of CPU

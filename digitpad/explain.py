@@ -1,6 +1,6 @@
 """Look inside the network: the gradients behind an answer and what the first layer learned.
 
-Maths only; `digitpad.render` turns these arrays into pictures.
+Maths only; `digitpad.views.inside` turns these arrays into pictures.
 """
 
 from __future__ import annotations

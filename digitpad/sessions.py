@@ -14,7 +14,6 @@ from digitpad.data import Mnist
 from digitpad.knobs import KNOBS, ConfigError, TrainConfig
 from digitpad.model import SEED_HIDDEN, save_model
 from digitpad.reading import Reader
-from digitpad.render import run_name
 from digitpad.scheduler import Ticket
 from digitpad.scoring import Drawings, Scores
 from digitpad.training import TrainResult
@@ -51,6 +50,11 @@ def app_config(learning_rate: object, dropout: object, iterations: object, batch
             "batch_size": batch_size, "augment": augment, "seed": seed}
     settings = {name: page_value(name, value) for name, value in sent.items()}
     return TrainConfig(**settings, hidden=NETWORKS[network], pen_styles=settings["augment"])
+
+
+def run_name(number: int) -> str:
+    """How the page names a session's run: "run 3"."""
+    return f"run {number}"
 
 
 def network_name(hidden: tuple[int, ...]) -> str:

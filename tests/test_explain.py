@@ -10,16 +10,16 @@ import tensorflow as tf
 from digitpad.explain import first_layer_images, saliency
 from digitpad.model import SHIPPED_MODEL, build_mlp, load_model, make_predictor
 from digitpad.preprocess import preprocess
-from digitpad.render import (
+from digitpad.scoring import confusion_matrix
+from digitpad.strokes import fit_to_canvas, render
+from digitpad.views.inside import (
     CAPTIONS,
+    digit_grid,
     saliency_image,
-    sample_grid,
     weights_mosaic,
     worst_mistakes,
 )
-from digitpad.render import confusion_html as confusion_table
-from digitpad.scoring import confusion_matrix
-from digitpad.strokes import fit_to_canvas, render
+from digitpad.views.inside import confusion_html as confusion_table
 
 MISTAKE = re.compile(r"true (\d) → read (\d) \((\d+)%\)")
 
@@ -181,10 +181,10 @@ def test_weights_mosaic_uses_one_scale_and_has_a_legend():
     assert differs.size and differs.min() > coloured_rows[-1]
 
 
-def test_sample_grid_draws_fresh_labelled_training_digits(mnist):
-    first = sample_grid(mnist.x_train, mnist.y_train, 12, np.random.default_rng(1))
-    again = sample_grid(mnist.x_train, mnist.y_train, 12, np.random.default_rng(1))
-    other = sample_grid(mnist.x_train, mnist.y_train, 12, np.random.default_rng(2))
+def test_digit_grid_draws_fresh_labelled_training_digits(mnist):
+    first = digit_grid(mnist.x_train, mnist.y_train, 12, np.random.default_rng(1))
+    again = digit_grid(mnist.x_train, mnist.y_train, 12, np.random.default_rng(1))
+    other = digit_grid(mnist.x_train, mnist.y_train, 12, np.random.default_rng(2))
     assert len(first) == 12
     found = []
     for picture, label in first:

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from digitpad.render import line_chart
 from digitpad.sessions import NETWORKS, app_config
 from digitpad.training import ConfigError, Progress
+from digitpad.views.train import line_chart
 
 GOOD = (1e-3, 0.5, 1000, 128, "512-256-128", False, 0)
 

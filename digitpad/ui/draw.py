@@ -11,18 +11,18 @@ from gradio.data_classes import FileData
 from digitpad.classdata import FULL, NotSaved
 from digitpad.preprocess import NoInk
 from digitpad.reading import Reading, read_digit, read_drawing, reading_or_why
-from digitpad.render import (
+from digitpad.sessions import Lab
+from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE, BadStrokes, pad_strokes
+from digitpad.ui import ASSETS
+from digitpad.ui.context import Shared
+from digitpad.views.draw import (
     NOTHING_DRAWN,
-    active_model_html,
     answer_panels,
     correction_html,
     result_html,
     seen_html,
 )
-from digitpad.sessions import Lab
-from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE, BadStrokes, pad_strokes
-from digitpad.ui import ASSETS
-from digitpad.ui.context import Shared
+from digitpad.views.train import active_model_html
 
 PAD_JS = (ASSETS / "pad.js").read_text()
 CANVAS_BOX = 440  # on-screen size of the drawing pad, CSS pixels

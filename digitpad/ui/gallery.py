@@ -6,10 +6,10 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
-from digitpad.render import class_drawings_html
 from digitpad.scoring import predict_labels
 from digitpad.sessions import Lab
 from digitpad.ui.context import Shared
+from digitpad.views.gallery import class_drawings_html
 
 
 class GalleryTab:

@@ -11,18 +11,18 @@ import numpy as np
 from digitpad.explain import first_layer_images
 from digitpad.preprocess import NoInk
 from digitpad.reading import read_drawing
-from digitpad.render import (
-    CAPTIONS,
-    confusion_html,
-    message_html,
-    saliency_image,
-    sample_grid,
-    weights_mosaic,
-    worst_mistakes,
-)
 from digitpad.sessions import Lab
 from digitpad.strokes import BadStrokes
 from digitpad.ui.context import Shared
+from digitpad.views.common import message_html
+from digitpad.views.inside import (
+    CAPTIONS,
+    confusion_html,
+    digit_grid,
+    saliency_image,
+    weights_mosaic,
+    worst_mistakes,
+)
 
 MISTAKES = 12  # surest mistakes shown per data set
 SAMPLES = 24  # MNIST training digits in "What it saw"
@@ -68,7 +68,7 @@ class InsideTab:
 
     def sample(self) -> list:
         data = self.shared.data
-        return sample_grid(data.x_train, data.y_train, SAMPLES, np.random.default_rng())
+        return digit_grid(data.x_train, data.y_train, SAMPLES, np.random.default_rng())
 
     def why_this_answer(self, strokes: Any, lab: Lab) -> dict:
         """A saliency map per digit for the pad's drawing, surest first."""

@@ -11,7 +11,6 @@ from gradio import FileData
 from digitpad.knobs import ConfigError
 from digitpad.preprocess import BadImage, NoInk
 from digitpad.reading import read_digit
-from digitpad.render import active_model_html
 from digitpad.scheduler import QUEUE_LIMIT, Refused
 from digitpad.sessions import Lab, Run, app_config
 from digitpad.ui.context import SESSION_SECONDS, Shared
@@ -19,6 +18,7 @@ from digitpad.ui.draw import DrawTab
 from digitpad.ui.gallery import GalleryTab
 from digitpad.ui.inside import InsideTab
 from digitpad.ui.train import RunFailed, Training, TrainTab, train_and_follow
+from digitpad.views.train import active_model_html
 
 
 def build(shared: Shared, cache_seconds: int = 3600) -> gr.Blocks:

@@ -12,20 +12,13 @@ import gradio as gr
 from digitpad.classset import ClassSet
 from digitpad.knobs import KNOBS, ConfigError, TrainConfig
 from digitpad.model import SEED_HIDDEN
-from digitpad.render import (
-    CAPTIONS,
-    confusion_html,
-    line_chart,
-    message_html,
-    progress_html,
-    run_report_html,
-    runs_table,
-    worst_mistakes,
-)
 from digitpad.scheduler import QUEUE_LIMIT, Refused, Ticket
 from digitpad.sessions import DEFAULT_NETWORK, NETWORKS, Lab, Run, app_config, finished_run
 from digitpad.training import Progress
 from digitpad.ui.context import Shared
+from digitpad.views.common import message_html
+from digitpad.views.inside import CAPTIONS, confusion_html, worst_mistakes
+from digitpad.views.train import line_chart, progress_html, run_report_html, runs_table
 
 POLL_SECONDS = 0.25  # how often the tab looks at its run
 DEFAULTS = TrainConfig()

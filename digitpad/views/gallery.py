@@ -1,0 +1,47 @@
+"""Class drawings: the class's drawings by digit, as the network sees them, misreadings marked."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import numpy as np
+from PIL import Image
+
+CLASS_SHOWN = 30  # newest drawings shown per digit in "Class drawings"; counts are over all
+
+
+def digit_png(digit: np.ndarray) -> str:
+    """A 28x28 uint8 digit (ink 255) as an inline PNG data URL, dark on white."""
+    png = io.BytesIO()
+    Image.fromarray(255 - digit).save(png, "PNG")
+    return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")
+
+
+def class_tile(digit: np.ndarray, label: int, read: int) -> str:
+    """One drawing as the network sees it; marked when the model misreads it."""
+    misread = ' class="dp-misread"' if read != label else ""
+    return (f'<img src="{digit_png(digit)}" width="28" height="28" alt="a {label}, read as '
+            f'{read}" title="read as {read}"{misread}>')
+
+
+def class_drawings_html(labels: np.ndarray, images: np.ndarray, read: np.ndarray,
+                        model: str, shown: int = CLASS_SHOWN) -> str:
+    """The class's drawings by digit, newest first: counts and how many the model reads right,
+    over all of them; the newest few as the 28x28 images the network sees, misread ones marked."""
+    right = read == labels
+    total = (f"{len(labels):,} drawing{'' if len(labels) == 1 else 's'}; {model} reads "
+             f"{right.mean():.0%} of them right." if len(labels) else
+             "No drawings yet: draw on the Draw tab and tap the digit you drew.")
+    parts = [f'<div class="dp-class-total">{html.escape(total)}</div>']
+    for d in range(10):
+        mine = np.flatnonzero(labels == d)
+        score = f"{right[mine].mean():.0%} read right" if len(mine) else "none yet"
+        tiles = "".join(class_tile(images[i], d, int(read[i])) for i in mine[:shown])
+        parts.append(f'<section class="dp-class-digit" data-digit="{d}" '
+                     f'data-count="{len(mine)}">'
+                     f'<h3><span class="dp-class-label">{d}</span> {len(mine):,} '
+                     f'drawing{"" if len(mine) == 1 else "s"} · {score}</h3>'
+                     f'<div class="dp-class-tiles">{tiles}</div></section>')
+    return f'<div class="dp-class">{"".join(parts)}</div>'

@@ -1,0 +1,123 @@
+"""The Train tab: live curves, the progress bar, a run's scores, the runs table and the model
+the Draw tab reads with."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+
+from digitpad.sessions import run_name
+from digitpad.training import Progress
+
+RUN_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
+               "#ff9da7", "#9c755f", "#bab0ac"]  # Tableau 10: runs told apart on a projector
+CHART_WIDTH, CHART_HEIGHT, MARGIN = 480, 260, 48
+
+
+def run_colour(number: int) -> str:
+    """A fixed colour per run (run 3 is always the same colour on every chart)."""
+    return RUN_COLOURS[(number - 1) % len(RUN_COLOURS)]
+
+
+def line_chart(runs: list[tuple[int, list[Progress]]], metric: str, title: str) -> str:
+    """An SVG chart of one Progress field against iterations, a line and legend entry per run.
+
+    Drawn by hand: gr.LinePlot keeps the colour legend of its first value, so runs added
+    while it streams are drawn without a colour.
+    """
+    series = [(number, [(p.iteration, getattr(p, metric)) for p in history])
+              for number, history in runs if history]
+    points = [point for _, line in series for point in line]
+    x_high = max((x for x, _ in points), default=100)
+    finite = [y for _, y in points if np.isfinite(y)]
+    y_low, y_high = (min(finite), max(finite)) if finite else (0.0, 1.0)
+    if y_high - y_low < 1e-9:
+        y_low, y_high = y_low - 0.5, y_high + 0.5
+    width, height = CHART_WIDTH - 2 * MARGIN, CHART_HEIGHT - 2 * MARGIN
+
+    def at(x: float, y: float) -> str:
+        y = min(max(y, y_low), y_high) if np.isfinite(y) else y_high
+        return (f"{MARGIN + width * x / x_high:.1f},"
+                f"{MARGIN + height * (1 - (y - y_low) / (y_high - y_low)):.1f}")
+
+    parts = [f'<text x="{CHART_WIDTH / 2}" y="22" class="dp-chart-title">{title}</text>',
+             f'<rect x="{MARGIN}" y="{MARGIN}" width="{width}" height="{height}" '
+             'class="dp-chart-frame"/>']
+    for share in (0.0, 0.5, 1.0):
+        y = y_low + share * (y_high - y_low)
+        parts.append(f'<text x="{MARGIN - 6}" y="{at(0, y).split(",")[1]}" '
+                     f'class="dp-chart-tick" text-anchor="end">{y:.3g}</text>')
+    parts.append(f'<text x="{MARGIN + width}" y="{MARGIN + height + 18}" class="dp-chart-tick" '
+                 f'text-anchor="end">{x_high:,} iterations</text>')
+    for i, (number, line) in enumerate(series):
+        colour, name = run_colour(number), run_name(number)
+        parts.append(f'<polyline class="dp-line" data-run="{name}" fill="none" '
+                     f'stroke="{colour}" stroke-width="3" '
+                     f'points="{" ".join(at(x, y) for x, y in line)}"/>')
+        parts.append(f'<text x="{MARGIN + 8 + 90 * i}" y="{CHART_HEIGHT - 10}" fill="{colour}" '
+                     f'class="dp-chart-legend">■ {html.escape(name)}</text>')
+    return (f'<svg class="dp-chart" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" '
+            f'role="img" aria-label="{title}">{"".join(parts)}</svg>')
+
+
+def progress_html(done: int, total: int, seconds: float, note: str = "") -> str:
+    """A progress bar with iterations done, time so far and an estimate of the time left."""
+    share = done / total if total else 0.0
+    left = seconds / done * (total - done) if done else None
+    timing = f"{seconds:.1f} s" + (f", about {left:.0f} s left" if left and done < total else "")
+    text = f"iteration {done:,} of {total:,} · {timing}" + (f" · {note}" if note else "")
+    return (f'<div class="dp-progress" data-done="{done}" data-total="{total}">'
+            f'<div class="dp-progress-fill" style="width:{100 * share:.1f}%"></div>'
+            f'<div class="dp-progress-text">{html.escape(text)}</div></div>')
+
+
+def run_report_html(summary: dict) -> str:
+    """The scores of one finished run, large enough to read from the back of a room."""
+    cells = [("test accuracy", f"{summary['test_accuracy']:.2%}", "10,000 MNIST test digits"),
+             ("validation", f"{summary['validation_accuracy']:.2%}", "5,000 held-out digits")]
+    if "drawings_accuracy" in summary:
+        cells.append(("real drawings", f"{summary['drawings_accuracy']:.2%}",
+                      "pen-drawn digits by real people"))
+    if "class_accuracy" in summary:
+        trained = "trained with the rest" if summary["with_class_drawings"] else "not trained on"
+        cells.append(("the class's drawings", f"{summary['class_accuracy']:.2%}",
+                      f"{summary['class_held_out']} held out; {trained}"))
+    cells.append(("training time", f"{summary['train_seconds']:.1f} s",
+                  f"{summary['iterations_done']:,} iterations"
+                  + (" (stopped early)" if summary["stopped_early"] else "")))
+    body = "".join(f'<div class="dp-score"><div class="dp-score-name">{name}</div>'
+                   f'<div class="dp-score-value">{value}</div>'
+                   f'<div class="dp-score-note">{note}</div></div>' for name, value, note in cells)
+    if "id" in summary:  # this run's model for programs: POST /api/predict?model=<id>
+        body += (f'<div class="dp-score dp-run-id"><div class="dp-score-name">model id</div>'
+                 f'<code style="word-break: break-all">{html.escape(summary["id"])}</code>'
+                 f'<div class="dp-score-note">for the HTTP API\'s ?model=</div></div>')
+    return f'<div class="dp-scores" data-run="{summary["run"]}">{body}</div>'
+
+
+RUN_COLUMNS = ["run", "network", "learning rate", "dropout", "iterations", "batch", "augment",
+               "class drawings", "test accuracy", "real drawings", "class's held out",
+               "seconds"]
+
+
+def runs_table(summaries: list[dict]) -> pd.DataFrame:
+    """One row per run of this session, for comparing settings with results."""
+    rows = [[s["run"], s["network"], s["learning_rate"], s["dropout"], s["iterations_done"],
+             s["batch_size"], "yes" if s["augment"] else "no",
+             "yes" if s["with_class_drawings"] else "no", s["test_accuracy"],
+             s.get("drawings_accuracy"), s.get("class_accuracy"), s["train_seconds"]]
+            for s in summaries]
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
+def active_model_html(name: str | None, summary: dict | None = None,
+                      model_id: str = "shipped") -> str:
+    """Which model the Draw tab reads with: the shipped one, or one trained in this session;
+    the pad asks for its answers with that model's id."""
+    if name is None:
+        return '<div class="dp-active" data-model="shipped">Reading with the shipped model.</div>'
+    return (f'<div class="dp-active dp-own" data-model="{html.escape(model_id)}">Reading with '
+            f'your {html.escape(name)} ({summary["network"]}, '
+            f'{summary["test_accuracy"]:.1%} on MNIST test).</div>')
