@@ -17,10 +17,10 @@ from pathlib import Path
 
 from starlette.middleware import Middleware
 
-from digitpad.api import MAX_BODY, routes
+from digitpad import api
 from digitpad.classdata import DEFAULT_DB, DEFAULT_LIMIT, ClassData, ClassDataError
 from digitpad.data import SHIPPED_DRAWINGS, MnistError, load_mnist
-from digitpad.limits import BodyLimit
+from digitpad.limits import UPLOAD_LIMIT, BodyLimit
 from digitpad.model import SHIPPED_MODEL, ModelError, load_model
 from digitpad.reading import Reader
 from digitpad.scheduler import Scheduler
@@ -103,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.queue(default_concurrency_limit=4)
     # the FastAPI app Gradio makes starts with the plain HTTP API's routes (digitpad/api.py)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,
-                css=(ASSETS / "app.css").read_text(), max_file_size=MAX_BODY,
-                app_kwargs={"routes": routes(shared.models, shared.classdata),
+                css=(ASSETS / "app.css").read_text(), max_file_size=UPLOAD_LIMIT,
+                app_kwargs={"routes": api.routes,
+                            "lifespan": api.lifespan(shared.models, shared.classdata),
                             "middleware": [Middleware(BodyLimit)]})
     return 0
 
