@@ -80,9 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from starlette.middleware import Middleware
 
-    from digitpad.api import MAX_BODY, routes
+    from digitpad import api
     from digitpad.data import MnistError, load_mnist
-    from digitpad.limits import BodyLimit
+    from digitpad.limits import UPLOAD_LIMIT, BodyLimit
     from digitpad.model import ModelError, load_model
     from digitpad.reading import Reader
     from digitpad.scheduler import Scheduler
@@ -116,8 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.queue(default_concurrency_limit=4)
     # the FastAPI app Gradio makes starts with the plain HTTP API's routes (digitpad/api.py)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,
-                css=(ASSETS / "app.css").read_text(), max_file_size=MAX_BODY,
-                app_kwargs={"routes": routes(shared.models, shared.classdata),
+                css=(ASSETS / "app.css").read_text(), max_file_size=UPLOAD_LIMIT,
+                app_kwargs={"routes": api.routes,
+                            "lifespan": api.lifespan(shared.models, shared.classdata),
                             "middleware": [Middleware(BodyLimit)]})
     return 0
 
