@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: listening on all interfaces; students open http://<this machine's "
               f"address>:{args.port}", file=sys.stderr)
     # Gradio rebuilds a pandas table of its last 10,000 events after every event, for its
-    # /monitoring page: 7% of the server's time a minute into a class drawing. Rebuild it rarely.
+    # /monitoring page, a growing share of the server's time as a class draws. Rebuild it rarely.
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     trainer = (Scheduler(args.data_dir, args.drawings, args.train_workers) if data is not None
                else None)

@@ -23,11 +23,12 @@ class ModelError(RuntimeError):
 
 def build_mlp(hidden: Sequence[int] = SEED_HIDDEN, dropout: float = 0.5,
               seed: int | None = None) -> keras.Model:
-    """784 inputs, ReLU hidden layers, dropout after the last hidden layer (as seed 000), softmax.
+    """784 inputs, ReLU hidden layers, dropout after the last hidden layer (as the original
+    tutorial), softmax.
 
-    hidden=() is the seeds' multinomial logistic regression; (1500,) the Bern exercise. The
-    initial weights come from their own seed, not the global one: setting TensorFlow's global
-    seed clears its caches, and every traced step's next call then costs 0.1 s more.
+    hidden=() is the original tutorial's multinomial logistic regression; (1500,) the Bern
+    exercise. The initial weights come from their own seed, not the global one: setting
+    TensorFlow's global seed clears its caches, which slows every traced step's next call.
     """
     weights_seed = keras.random.SeedGenerator(seed)
 
@@ -79,8 +80,8 @@ def export_saved_model(model: keras.Model, folder: str | os.PathLike) -> Path:
 def make_predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
     """A compiled forward pass: (n, 28, 28) float32 -> (n, 10) probabilities.
 
-    `model.predict` builds a data pipeline on every call (about 58 ms); a traced function
-    with a fixed signature costs well under a millisecond per drawing.
+    `model.predict` builds a data pipeline on every call; a traced function with a fixed
+    signature skips it, many times quicker for one drawing (docs/measurements.md).
     """
     forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True,
                           input_signature=[tf.TensorSpec([None, 28, 28], tf.float32)])
@@ -101,7 +102,7 @@ def make_frozen_predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarr
     """make_predictor for a model that trains no more, with one drawing read in NumPy.
 
     TensorFlow hands every call to thread pools whose threads sleep between drawings; waking
-    them costs 1 to 2 ms a drawing, several times the arithmetic. Batches still go to
+    them costs several times the arithmetic (docs/measurements.md). Batches still go to
     TensorFlow, and so does any model not shaped as build_mlp makes them.
     """
     batched = make_predictor(model)

@@ -84,7 +84,7 @@ def logits(weights: list, images: tf.Tensor, noise: tf.Tensor | None = None,
 @tf.function(reduce_retracing=True)
 def probabilities(weights: list, images: tf.Tensor) -> tf.Tensor:
     """The network's readings of (n, 28, 28) images, traced once per network shape: a model's
-    own traced pass would cost every run a trace of its own (0.03 to 0.07 s here)."""
+    own traced pass would cost every run a trace of its own (bench/trace_costs.py)."""
     return tf.nn.softmax(logits(weights, images))
 
 
@@ -106,9 +106,9 @@ def apply_adam(weights: list, slots: list, grads: list, step: tf.Tensor,
 
 
 def compiles_with_xla(augmented: bool) -> bool:
-    """Whether XLA compiles the training steps: it fuses a step's many small ops, making an
-    augmented step about twice as fast and a plain one up to 1.4 times with two threads, but
-    a plain one slower on a single thread, where TensorFlow's own matrix products win."""
+    """Whether XLA compiles the training steps: it fuses a step's many small ops, making
+    augmented steps faster, and plain ones with two threads, but plain ones slower on a single
+    thread, where TensorFlow's own matrix products win (docs/measurements.md)."""
     return augmented or tf.config.threading.get_intra_op_parallelism_threads() != 1
 
 
@@ -125,7 +125,7 @@ def make_steps(batch_size: int, augmented: bool) -> Callable:
     """A compiled function running n training steps in one call, so Python is out of the loop.
 
     Weights, Adam slots and hyperparameters are arguments, so a class's runs of one batch size
-    trace once per network shape, not once a run (0.2 to 0.6 s a trace here). Each step draws
+    trace once per network shape, not once a run (bench/trace_costs.py). Each step draws
     a random minibatch from the whole training set x, y (sampled with replacement, from the seed,
     so runs repeat exactly). It returns mean loss, mean accuracy, and the first step whose loss
     was not finite (or -1); it stops at that step. The training set is an argument, not captured:
@@ -135,8 +135,8 @@ def make_steps(batch_size: int, augmented: bool) -> Callable:
     xla = compiles_with_xla(augmented)
 
     def dropout_noise(seed: tf.Tensor, start: tf.Tensor, width: int) -> tf.Tensor:
-        """Uniform samples for the next call_steps steps' dropout, from TensorFlow's sampler
-        (XLA's is 3 to 20 times slower, the dearest part of a small network's step)."""
+        """Uniform samples for the next call_steps steps' dropout, from TensorFlow's sampler:
+        XLA's is several times slower, the dearest part of a small network's step."""
         return tf.map_fn(lambda i: tf.random.stateless_uniform(
             [batch_size, width], tf.stack([seed, start + i])),
             tf.range(call_steps(batch_size, width, augmented)), fn_output_signature=tf.float32)
@@ -237,9 +237,10 @@ def mix_in(data: Mnist, images: np.ndarray, labels: np.ndarray, share: float) ->
 def training_digits(data: Mnist, seed: int, pen_styles: bool,
                     redrawn: bool) -> tuple[tf.Tensor, tf.Tensor]:
     """The images (uint8) and labels a run draws its minibatches from, kept for the next run of
-    the same seed: styling 55,000 digits takes seconds (redrawing them, half a minute), and a
-    copy of its own would hold 43 MB for each of a class's runs. A minibatch becomes float32
-    after its gather, so no run converts or holds 172 MB of float32 images."""
+    the same seed: styling 55,000 digits takes seconds, redrawing them far longer
+    (bench/trace_costs.py), and a copy of its own would hold 43 MB for each of a class's runs.
+    A minibatch becomes float32 after its gather, so no run converts or holds 172 MB of float32
+    images."""
     images, labels = data.x_train, data.y_train
     if pen_styles:
         images = add_pen_styles(images, labels, seed)
