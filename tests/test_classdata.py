@@ -36,18 +36,18 @@ from digitpad.classdata import (
     pad_digit,
     session_id,
 )
-from digitpad.harness.browser import one_strokes, zero_strokes
-from digitpad.harness.server import (
+from digitpad.model import SHIPPED_MODEL, load_model
+from digitpad.reading import Reader, read_drawing
+from digitpad.scoring import stroke_digits
+from digitpad.strokes import MAX_POINTS, MAX_STROKES, fit_to_canvas, load_strokes, pad_strokes
+from tests.harness.browser import one_strokes, zero_strokes
+from tests.harness.server import (
     REPO,
     app_pid,
     page_event,
     queued_event,
     running_app,
 )
-from digitpad.model import SHIPPED_MODEL, load_model
-from digitpad.reading import Reader, read_drawing
-from digitpad.scoring import stroke_digits
-from digitpad.strokes import MAX_POINTS, MAX_STROKES, fit_to_canvas, load_strokes, pad_strokes
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 PENDIGITS = REPO / "data" / "pendigits-dev.json.gz"
