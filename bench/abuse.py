@@ -30,9 +30,9 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from digitpad.harness.classroom import PadStudent, pad_drawings, report, run_class
-from digitpad.harness.drawings import most_points_and_line
-from digitpad.harness.server import (
+from tests.harness.classroom import PadStudent, pad_drawings, report, run_class
+from tests.harness.drawings import most_points_and_line
+from tests.harness.server import (
     REPO,
     api_event,
     app_pid,

@@ -30,8 +30,10 @@ import httpx
 import numpy as np
 
 from digitpad.data import load_mnist
-from digitpad.harness.classroom import PadStudent, pad_drawings, report, run_class
-from digitpad.harness.server import (
+from digitpad.sessions import DEFAULT_NETWORK, app_config
+from digitpad.training import train
+from tests.harness.classroom import PadStudent, pad_drawings, report, run_class
+from tests.harness.server import (
     app_pid,
     page_event,
     queued_event,
@@ -39,8 +41,6 @@ from digitpad.harness.server import (
     running_app,
     settle,
 )
-from digitpad.sessions import DEFAULT_NETWORK, app_config
-from digitpad.training import train
 
 SPREAD = 5.0  # seconds over which the class presses Train
 ITERATIONS, BATCH = 1000, 128

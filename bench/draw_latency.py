@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from digitpad.harness.browser import (
+from tests.harness.browser import (
     CHROMIUM,
     VIEWPORT,
     WAIT,
@@ -29,7 +29,7 @@ from digitpad.harness.browser import (
     wait_for_prediction,
     zero_strokes,
 )
-from digitpad.harness.server import MODEL, running_app
+from tests.harness.server import MODEL, running_app
 
 TARGET_MEDIAN = 150.0
 TARGET_P95 = 300.0

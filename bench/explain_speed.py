@@ -13,12 +13,12 @@ import numpy as np
 import tensorflow as tf
 
 from digitpad.explain import saliency
-from digitpad.harness.classroom import FOUR
-from digitpad.harness.timing import median_ms, speed_args
 from digitpad.model import load_model, make_predictor
 from digitpad.preprocess import preprocess
 from digitpad.strokes import fit_to_canvas, render
 from digitpad.views.inside import saliency_image
+from tests.harness.classroom import FOUR
+from tests.harness.timing import median_ms, speed_args
 
 TARGET_MS = 50.0
 

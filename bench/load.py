@@ -37,8 +37,10 @@ from pathlib import Path
 
 from PIL import Image
 
+from deploy.processes import free_port
 from deploy.run_copies import running_copies
-from digitpad.harness.classroom import (
+from digitpad.strokes import fit_to_canvas, render
+from tests.harness.classroom import (
     FOUR,
     ApiStudent,
     PadStudent,
@@ -48,16 +50,14 @@ from digitpad.harness.classroom import (
     report,
     run_class,
 )
-from digitpad.harness.server import (
+from tests.harness.server import (
     MODEL,
     app_pid,
     connect,
-    free_port,
     has_train,
     running_app,
     settle,
 )
-from digitpad.strokes import fit_to_canvas, render
 
 TARGET_P95 = 0.250
 TARGET_P95_REST = 0.100  # one plain request per drawing, no upload, queue or stream

@@ -19,9 +19,6 @@ import numpy as np
 from PIL import Image
 
 from digitpad.data import SHIPPED_DRAWINGS as DRAWINGS
-from digitpad.harness.drawings import as_sent, densest, most_points_and_line, scattered
-from digitpad.harness.server import REPO
-from digitpad.harness.timing import median_ms, speed_args
 from digitpad.model import (
     load_model,
     make_frozen_predictor,
@@ -40,6 +37,9 @@ from digitpad.strokes import (
     load_strokes,
     pad_strokes,
 )
+from tests.harness.drawings import as_sent, densest, most_points_and_line, scattered
+from tests.harness.server import REPO
+from tests.harness.timing import median_ms, speed_args
 
 SEVEN = REPO / "assets" / "example-7-paper.png"
 

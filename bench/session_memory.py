@@ -17,7 +17,7 @@ import argparse
 import sys
 import time
 
-from digitpad.harness.server import (
+from tests.harness.server import (
     MODEL,
     app_pid,
     connect,

@@ -21,11 +21,11 @@ import numpy as np
 import tensorflow as tf
 
 from digitpad.data import load_mnist
-from digitpad.harness.timing import median_ms
 from digitpad.model import build_mlp, make_predictor
 from digitpad.pen_styles import add_pen_styles
 from digitpad.redraw import redraw_all
 from digitpad.training import TrainConfig, knobs, make_adam, make_steps, predict_with
+from tests.harness.timing import median_ms
 
 SHAPES = [(512, 256, 128), (1500,), (64, 32)]
 

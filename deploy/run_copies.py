@@ -25,7 +25,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from digitpad.harness.server import AppDidNotStart, free_port, stop, wait_for_http
+from deploy.processes import AppDidNotStart, free_port, stop, tail, wait_for_http
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).with_name("nginx.conf")
@@ -65,11 +65,6 @@ def process(command: Sequence[str | os.PathLike], log: Path) -> Iterator[subproc
         yield proc
     finally:
         stop(proc)
-
-
-def tail(log: Path, chars: int = 3000) -> str:
-    """The end of a process's log file."""
-    return log.read_text(errors="replace")[-chars:]
 
 
 @contextmanager

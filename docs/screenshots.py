@@ -18,7 +18,8 @@ import tempfile
 from pathlib import Path
 
 from digitpad.data import SHIPPED_DRAWINGS
-from digitpad.harness.browser import (
+from digitpad.strokes import fit_to_canvas, load_strokes
+from tests.harness.browser import (
     VIEWPORT,
     WAIT,
     clear_canvas,
@@ -28,8 +29,7 @@ from digitpad.harness.browser import (
     result_html,
     wait_for_prediction,
 )
-from digitpad.harness.server import MODEL, REPO, running_app
-from digitpad.strokes import fit_to_canvas, load_strokes
+from tests.harness.server import MODEL, REPO, running_app
 
 DOCS = Path(__file__).resolve().parent
 

@@ -11,9 +11,10 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # plain `pytest` from any folder imports the package in the tree
     sys.path.insert(0, str(REPO))
 
+from deploy.processes import AppDidNotStart  # noqa: E402
 from digitpad.data import SHIPPED_MNIST, load_mnist  # noqa: E402
-from digitpad.harness.browser import CHROMIUM, VIEWPORT, launch_chromium, open_app  # noqa: E402
-from digitpad.harness.server import AppDidNotStart, running_app  # noqa: E402
+from tests.harness.browser import CHROMIUM, VIEWPORT, launch_chromium, open_app  # noqa: E402
+from tests.harness.server import running_app  # noqa: E402
 
 
 @pytest.fixture(scope="session")

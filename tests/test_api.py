@@ -10,7 +10,7 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from digitpad.harness.server import REPO
+from tests.harness.server import REPO
 
 EXAMPLES = sorted((REPO / "assets").glob("example-*.png"))
 READ_BY_ANY_MODEL = {3, 7}  # the plain dark-on-paper examples

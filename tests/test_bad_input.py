@@ -17,7 +17,6 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from digitpad.harness.server import REPO, send_strokes
 from digitpad.model import load_model, make_predictor
 from digitpad.preprocess import NoInk
 from digitpad.reading import read_drawing
@@ -30,6 +29,7 @@ from digitpad.strokes import (
     fit_to_canvas,
     render,
 )
+from tests.harness.server import REPO, send_strokes
 
 SEVEN = REPO / "assets" / "example-7-paper.png"  # a real MNIST 7 on photographed paper
 UPLOAD_LIMIT = 10 * 1024 * 1024  # app.py's max_file_size="10mb"

@@ -35,18 +35,18 @@ from digitpad.classdata import (
 )
 from digitpad.classset import class_training_set, is_held_out
 from digitpad.data import as_uint8
-from digitpad.harness.browser import one_strokes, zero_strokes
-from digitpad.harness.server import (
+from digitpad.model import SHIPPED_MODEL, load_model
+from digitpad.reading import Reader, drawing_digit, read_drawing
+from digitpad.scoring import stroke_digits
+from digitpad.strokes import MAX_POINTS, MAX_STROKES, fit_to_canvas, load_strokes, pad_strokes
+from tests.harness.browser import one_strokes, zero_strokes
+from tests.harness.server import (
     REPO,
     app_pid,
     page_event,
     queued_event,
     running_app,
 )
-from digitpad.model import SHIPPED_MODEL, load_model
-from digitpad.reading import Reader, drawing_digit, read_drawing
-from digitpad.scoring import stroke_digits
-from digitpad.strokes import MAX_POINTS, MAX_STROKES, fit_to_canvas, load_strokes, pad_strokes
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 PENDIGITS = REPO / "data" / "pendigits-dev.json.gz"

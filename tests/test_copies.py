@@ -12,8 +12,9 @@ from collections import Counter
 import httpx
 import pytest
 
+from deploy.processes import AppDidNotStart, free_port
 from deploy.run_copies import NGINX, Copies, running_copies
-from digitpad.harness.browser import (
+from tests.harness.browser import (
     VIEWPORT,
     WAIT,
     draw_strokes,
@@ -23,7 +24,6 @@ from digitpad.harness.browser import (
     result_html,
     wait_for_prediction,
 )
-from digitpad.harness.server import AppDidNotStart, free_port
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from digitpad.harness.browser import (
+from tests.harness.browser import (
     QUIET,
     WAIT,
     clear_canvas,
@@ -21,7 +21,7 @@ from digitpad.harness.browser import (
     wait_for_prediction,
     zero_strokes,
 )
-from digitpad.harness.server import REPO
+from tests.harness.server import REPO
 
 pytestmark = pytest.mark.browser
 

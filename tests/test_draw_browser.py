@@ -12,7 +12,10 @@ import sys
 import numpy as np
 import pytest
 
-from digitpad.harness.browser import (
+from digitpad.model import load_model, make_predictor
+from digitpad.reading import read_drawing
+from digitpad.strokes import fit_to_canvas, load_strokes, render
+from tests.harness.browser import (
     RESULT,
     clear_canvas,
     draw_strokes,
@@ -28,10 +31,7 @@ from digitpad.harness.browser import (
     wait_for_prediction,
     zero_strokes,
 )
-from digitpad.harness.server import MODEL, REPO
-from digitpad.model import load_model, make_predictor
-from digitpad.reading import read_drawing
-from digitpad.strokes import fit_to_canvas, load_strokes, render
+from tests.harness.server import MODEL, REPO
 
 pytestmark = pytest.mark.browser
 

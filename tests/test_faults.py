@@ -13,8 +13,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from digitpad.harness.server import REPO, free_port, running_app, stop
+from deploy.processes import free_port, stop
 from digitpad.model import SHIPPED_MODEL, load_model
+from tests.harness.server import REPO, running_app
 
 START_TIMEOUT = 120  # TensorFlow import and model load on a busy machine
 LISTEN = "0A"  # TCP state LISTEN in /proc/net/tcp

@@ -17,11 +17,14 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
-from test_uploads import FORMS
 
-from digitpad.harness.server import (
+from deploy.processes import AppDidNotStart
+from digitpad.preprocess import MAX_PIXELS
+from digitpad.sessions import Lab
+from digitpad.strokes import MAX_POINTS
+from digitpad.ui.context import Shared
+from tests.harness.server import (
     REPO,
-    AppDidNotStart,
     api_event,
     join,
     page_event,
@@ -31,10 +34,7 @@ from digitpad.harness.server import (
     session_messages,
     upload,
 )
-from digitpad.preprocess import MAX_PIXELS
-from digitpad.sessions import Lab
-from digitpad.strokes import MAX_POINTS
-from digitpad.ui.context import Shared
+from tests.test_uploads import FORMS
 
 SEVEN = REPO / "assets" / "example-7-paper.png"
 CACHE_SECONDS = 10

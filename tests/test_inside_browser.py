@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad.harness.browser import (
+from tests.harness.browser import (
     WAIT,
     draw_strokes,
     result_html,

@@ -17,8 +17,8 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from digitpad.harness.browser import VIEWPORT, WAIT, open_app, zero_strokes
-from digitpad.harness.server import REPO, send_strokes
+from tests.harness.browser import VIEWPORT, WAIT, open_app, zero_strokes
+from tests.harness.server import REPO, send_strokes
 
 SEVEN = REPO / "assets" / "example-7-paper.png"
 THREE = REPO / "assets" / "example-3-paper.png"

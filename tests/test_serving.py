@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from digitpad.harness.server import REPO
 from digitpad.model import export_saved_model, load_model, make_predictor
 from digitpad.preprocess import preprocess
+from tests.harness.server import REPO
 
 
 def test_served_shipped_model_gives_the_apps_probabilities(tmp_path, mnist):

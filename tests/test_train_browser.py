@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from digitpad.harness.browser import (
+from tests.harness.browser import (
     VIEWPORT,
     WAIT,
     clear_canvas,

@@ -13,7 +13,8 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from digitpad.harness.server import REPO, AppDidNotStart, running_app
+from deploy.processes import AppDidNotStart
+from tests.harness.server import REPO, running_app
 
 SMALL_RUN = (1e-3, 0.0, 100, 64, "softmax regression", False, 0)
 CUT = "train-labels-idx1-ubyte.gz"

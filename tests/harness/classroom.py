@@ -16,7 +16,8 @@ import httpx
 import numpy as np
 from gradio_client import Client, handle_file
 
-from digitpad.harness.server import (
+from digitpad.strokes import fit_to_canvas
+from tests.harness.server import (
     REQUEST_TIMEOUT,
     app_pid,
     connect,
@@ -25,7 +26,6 @@ from digitpad.harness.server import (
     own_cpu_seconds,
     send_strokes,
 )
-from digitpad.strokes import fit_to_canvas
 
 PERIOD = 0.5  # seconds between a student's drawings
 FOUR = [[[0.6, 0.0], [0.1, 0.65], [0.8, 0.65]], [[0.55, 0.3], [0.55, 1.0]]]

@@ -1,24 +1,23 @@
 """Start the app as a real process and talk to it as the page and programs do; and how much CPU
-it uses. Shared by the tests, the benches, the screenshots and deploy/run_copies.py."""
+it uses. Shared by the tests, the benches and the screenshots."""
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
 from gradio_client import Client
+
+from deploy.processes import free_port, stop, tail, wait_for_http
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = "model/digitpad.keras"
@@ -27,16 +26,6 @@ REQUEST_TIMEOUT = 30.0  # a client gives up on an answer after this long
 SETTLE_CORES = 0.15  # the app counts as idle below this CPU use ...
 SETTLE_WINDOW = 2.0  # ... over this many seconds
 SETTLE_TIMEOUT = 120.0
-
-
-class AppDidNotStart(RuntimeError):
-    """The app (or nginx) died or did not answer in time; the message holds its output."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
@@ -49,49 +38,17 @@ def running_app(model: str = MODEL, timeout: float = START_TIMEOUT, script: str 
     url = f"http://127.0.0.1:{port}/"
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with open(log_path, "w+") if log_path else tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen([sys.executable, script, "--port", str(port), "--model", model,
-                                 *args],
-                                cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    with tempfile.TemporaryDirectory(prefix="digitpad-app-") as folder:
+        log = log_path or Path(folder) / "app.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen([sys.executable, script, "--port", str(port), "--model",
+                                     model, *args],
+                                    cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             wait_for_http(url, proc, lambda: tail(log), timeout)
             yield url
         finally:
             stop(proc)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    """End a process politely, then firmly after 10 s."""
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def wait_for_http(url: str, proc: subprocess.Popen, output: Callable[[], str], timeout: float,
-                  what: str = "app.py") -> None:
-    """Return once url answers 200; AppDidNotStart with the end of what's output if it dies or
-    stalls."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AppDidNotStart(f"{what} exited with code {proc.returncode}:\n{output()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.5)
-    raise AppDidNotStart(f"{what} did not answer at {url} within {timeout:.0f} s:\n{output()}")
-
-
-def tail(log, chars: int = 4000) -> str:
-    log.flush()
-    log.seek(0)
-    return log.read()[-chars:]
 
 
 # -- the page's events, as the page sends them -----------------------------------------------

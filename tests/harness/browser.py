@@ -15,8 +15,8 @@ from urllib.parse import urlparse
 import numpy as np
 from PIL import Image
 
-from digitpad.harness.server import START_TIMEOUT
 from digitpad.strokes import CANVAS_SIZE
+from tests.harness.server import START_TIMEOUT
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
