@@ -81,3 +81,30 @@ def touch_page(browser, app_server):
         yield open_app(context.new_page(), app_server)
     finally:
         context.close()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server; skipped where none is installed, except under CI."""
+    from tests.harness.postgres import Cluster, server_programs
+
+    programs = server_programs()
+    if programs is None:
+        message = "PostgreSQL is not installed: install Debian's postgresql to run these tests"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    cluster = Cluster(programs)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path) -> str:
+    """Where the class's drawings go: a fresh SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "class.db")
+    return request.getfixturevalue("postgres").new_database()

@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 
 import httpx
 import numpy as np
@@ -21,18 +22,20 @@ import pytest
 from digitpad.classdata import (
     FULL,
     MAX_DRAWING_BYTES,
-    MIGRATIONS,
     NOT_A_DIGIT,
     RATE_LIMIT,
     RATE_SECONDS,
     SAVED,
     TOO_FAST,
+    UNREACHABLE,
     ClassData,
     ClassDataError,
     NotSaved,
+    Unreachable,
     encode_strokes,
     session_id,
 )
+from digitpad.classdata.sqlite import MIGRATIONS
 from digitpad.classset import class_training_set, is_held_out
 from digitpad.data import as_uint8
 from digitpad.model import SHIPPED_MODEL, load_model
@@ -88,8 +91,8 @@ def test_new_file_is_current_in_wal_mode_with_full_sync(tmp_path):
     assert connection.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 2
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db = ClassData(tmp_path / "new" / "class.db")
-    assert db.connection.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert db.connection.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
+    assert db.store.connection.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert db.store.connection.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
 
 
 def test_file_of_the_first_version_is_migrated_keeping_its_drawings(tmp_path, reader):
@@ -106,8 +109,8 @@ def test_file_of_the_first_version_is_migrated_keeping_its_drawings(tmp_path, re
     old.close()
 
     db = ClassData(path)
-    assert db.connection.execute("PRAGMA user_version").fetchone()[0] == 2
-    indexes = {row[1] for row in db.connection.execute("PRAGMA index_list(drawings)")}
+    assert db.store.connection.execute("PRAGMA user_version").fetchone()[0] == 2
+    indexes = {row[1] for row in db.store.connection.execute("PRAGMA index_list(drawings)")}
     assert {"drawings_key", "drawings_session"} <= indexes
     [kept] = db.drawings()
     assert (kept.label, kept.session, kept.strokes) == (1, "old", as_sent(one_strokes()))
@@ -129,9 +132,8 @@ def test_newer_or_foreign_files_are_refused_plainly(tmp_path):
         ClassData(garbage)
 
 
-def test_saved_drawing_is_kept_as_drawn_and_read_and_a_second_tap_adds_nothing(tmp_path,
-                                                                              reader):
-    db = ClassData(tmp_path / "class.db")
+def test_saved_drawing_is_kept_as_drawn_and_read_and_a_second_tap_adds_nothing(store, reader):
+    db = ClassData(store)
     strokes = as_sent(one_strokes())
     reading = read_drawing(strokes, reader.predict)
     assert save(db, reader, strokes, 7, session="abc", now=1000.0) == SAVED
@@ -141,7 +143,8 @@ def test_saved_drawing_is_kept_as_drawn_and_read_and_a_second_tap_adds_nothing(t
                                                                 1000.0)
     assert kept.strokes == strokes
     assert kept.session == session_id("abc") != "abc"  # only a hash of the session
-    row = db.connection.execute("SELECT probabilities, digit FROM drawings").fetchone()
+    with db.transaction() as query:
+        row = query("SELECT probabilities, digit FROM drawings").fetchone()
     assert np.allclose(json.loads(row[0]), reading.probabilities, atol=1e-6)
     # what the gallery shows is what the network saw, and what training will be given
     labels, images = db.digits()
@@ -155,15 +158,15 @@ def test_saved_drawing_is_kept_as_drawn_and_read_and_a_second_tap_adds_nothing(t
 
 
 @pytest.mark.parametrize("label", [10, -1, "3", True, 3.0, None])
-def test_a_tap_that_is_not_a_digit_saves_nothing(tmp_path, reader, label):
-    db = ClassData(tmp_path / "class.db")
+def test_a_tap_that_is_not_a_digit_saves_nothing(store, reader, label):
+    db = ClassData(store)
     with pytest.raises(NotSaved, match=re.escape(NOT_A_DIGIT)):
         save(db, reader, as_sent(one_strokes()), label)
     assert db.drawings() == []
 
 
-def test_rate_limit_per_session_says_so_and_lifts_after_a_minute(tmp_path, reader):
-    db = ClassData(tmp_path / "class.db")
+def test_rate_limit_per_session_says_so_and_lifts_after_a_minute(store, reader):
+    db = ClassData(store)
     for i in range(RATE_LIMIT):
         assert save(db, reader, shifted(one_strokes(), i), 1, "busy", now=100.0 + i) == SAVED
     with pytest.raises(NotSaved, match=re.escape(TOO_FAST)):
@@ -174,8 +177,8 @@ def test_rate_limit_per_session_says_so_and_lifts_after_a_minute(tmp_path, reade
     assert len(db.drawings()) == RATE_LIMIT + 2
 
 
-def test_full_collection_says_so_and_writes_nothing(tmp_path, reader):
-    db = ClassData(tmp_path / "class.db", limit=3)
+def test_full_collection_says_so_and_writes_nothing(store, reader):
+    db = ClassData(store, limit=3)
     for i in range(3):
         save(db, reader, shifted(zero_strokes(), i), 0, f"s{i}")
     with pytest.raises(NotSaved, match="collection is full") as refused:
@@ -186,22 +189,82 @@ def test_full_collection_says_so_and_writes_nothing(tmp_path, reader):
     assert save(db, reader, shifted(zero_strokes(), 9), 0, "s9") == SAVED
 
 
-def test_one_stored_drawing_is_bounded(tmp_path):
+def test_one_stored_drawing_is_bounded(store):
     """The largest drawing the pad may send fits; the table refuses anything larger."""
     corner = [[[-399.9, -399.9]] * (MAX_POINTS // MAX_STROKES)] * MAX_STROKES
     assert len(encode_strokes(pad_strokes(corner))) < MAX_DRAWING_BYTES
-    db = ClassData(tmp_path / "class.db")
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
-        db.connection.execute(
-            "INSERT INTO drawings (created, session, label, strokes, read, probabilities, model, "
-            "digit) VALUES (0, 's', 1, ?, 1, '[]', 'm', ?)",
-            ("[" * (MAX_DRAWING_BYTES + 1), bytes(784)))
+    db = ClassData(store)
+    with pytest.raises(db.store.errors, match="(?i)check"), db.transaction() as query:
+        query("INSERT INTO drawings (created, session, label, strokes, read, probabilities, "
+              "model, digit) VALUES (0, 's', 1, ?, 1, '[]', 'm', ?)",
+              ("[" * (MAX_DRAWING_BYTES + 1), bytes(784)))
+    assert db.drawings() == []
+
+
+def test_two_copies_sharing_one_file_lose_nothing_and_share_the_limits(tmp_path, reader):
+    """Copies of the app on one machine may share one SQLite file: each has its own connection,
+    and a writer waits for the other instead of failing."""
+    path = tmp_path / "class.db"
+    copies = [ClassData(path), ClassData(path)]
+    readings = [read_drawing(shifted(one_strokes(), i), reader.predict) for i in range(24)]
+    answers: list[str] = []
+
+    def saver(copy: int) -> None:
+        for i in range(copy, 24, 2):
+            answers.append(copies[copy].save(f"s{i % 6}", pad_strokes(shifted(one_strokes(), i)),
+                                             1, readings[i], reader.name))
+
+    threads = [threading.Thread(target=saver, args=(copy,)) for copy in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert answers == [SAVED] * 24
+    assert len(copies[0].drawings()) == len(copies[1].drawings()) == 24
+    for _ in range(RATE_LIMIT - 4):  # s0 has 4; the limit counts what both copies saved
+        save(copies[0], reader, shifted(zero_strokes(), len(answers)), 0, "s0")
+        answers.append(SAVED)
+    with pytest.raises(NotSaved, match=re.escape(TOO_FAST)):
+        save(copies[1], reader, shifted(zero_strokes(), 99), 0, "s0")
+
+
+def test_a_url_it_cannot_use_is_refused_never_taken_for_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for url in ("mysql://user:secret@127.0.0.1:3306/class", "file:///tmp/class.db"):
+        with pytest.raises(ClassDataError, match="not a store this app can use"):
+            ClassData(url)
+    with pytest.raises(ClassDataError) as refused:  # nothing listens on port 9
+        ClassData("postgresql://user:secret@127.0.0.1:9/class")
+    assert "secret" not in str(refused.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_postgres_stopped_then_back_saving_says_so_then_works_again(postgres, reader):
+    db = ClassData(postgres.new_database())
+    assert save(db, reader, as_sent(one_strokes()), 1, "before") == SAVED
+    postgres.stop()
+    try:
+        with pytest.raises(NotSaved, match=re.escape(UNREACHABLE)):
+            save(db, reader, as_sent(zero_strokes()), 0, "during")
+        with pytest.raises(Unreachable):
+            db.drawings()
+    finally:
+        postgres.start()
+    deadline = time.monotonic() + 30
+    while True:  # the pool finds the server back by itself, without a restart
+        try:
+            assert save(db, reader, as_sent(zero_strokes()), 0, "after") == SAVED
+            break
+        except NotSaved:
+            assert time.monotonic() < deadline, "saving did not come back"
+            time.sleep(0.5)
+    assert [d.label for d in db.drawings()] == [1, 0]
 
 
 # -- the training set ---------------------------------------------------------------------------
 
-def test_training_set_is_as_the_pad_reads_split_by_session_and_stable(tmp_path, reader):
-    db = ClassData(tmp_path / "class.db")
+def test_training_set_is_as_the_pad_reads_split_by_session_and_stable(store, reader):
+    db = ClassData(store)
     shapes = {1: one_strokes, 0: zero_strokes}
     for person in range(20):
         for label, shape in shapes.items():
@@ -231,8 +294,8 @@ def test_training_set_is_as_the_pad_reads_split_by_session_and_stable(tmp_path, 
 
 # -- the command line ---------------------------------------------------------------------------
 
-def test_command_line_lists_deletes_exports_and_clears(tmp_path, reader):
-    path = tmp_path / "class.db"
+def test_command_line_lists_deletes_exports_and_clears(store, tmp_path, reader):
+    path = store
     db = ClassData(path)
     for i, session in enumerate(["a", "b", "a"]):
         save(db, reader, shifted(one_strokes(), i), 1, session)
@@ -267,22 +330,26 @@ def test_command_line_lists_deletes_exports_and_clears(tmp_path, reader):
     nowhere = cli("--db", str(tmp_path / "typo.db"), "list")
     assert nowhere.returncode == 2 and "no class drawings" in nowhere.stderr
     assert not (tmp_path / "typo.db").exists()
+    foreign = cli("--db", "mysql://user:secret@127.0.0.1/class", "list")
+    assert foreign.returncode == 2 and "not a store this app can use" in foreign.stderr
+    assert "secret" not in foreign.stderr
 
 
-def test_export_is_read_by_evaluate_as_the_pad_read_it(tmp_path, reader):
+def test_export_is_read_by_evaluate_as_the_pad_read_it(store, tmp_path, reader):
     """digitpad.evaluate fits records to the canvas before drawing them; a drawing of a typical
     size (60% of the pad tall) is read the same, to a few hundredths of a probability."""
     pen = load_strokes(PENDIGITS)[:40]
     drawings = [as_sent(one_strokes()), as_sent(zero_strokes())]
     drawings += [shifted(fit_to_canvas(r["strokes"]), 30 * (i % 3 - 1)) for i, r in enumerate(pen)]
     labels = [1, 0] + [r["label"] for r in pen]
-    db = ClassData(tmp_path / "class.db")
+    db = ClassData(store)
     for i, (strokes, label) in enumerate(zip(drawings, labels, strict=True)):
         save(db, reader, strokes, label, f"s{i % 5}")
-    stored = db.connection.execute("SELECT read, probabilities FROM drawings ORDER BY id")
-    pad_read = [(read, np.array(json.loads(p))) for read, p in stored.fetchall()]
+    with db.transaction() as query:
+        stored = query("SELECT read, probabilities FROM drawings ORDER BY id").fetchall()
+    pad_read = [(read, np.array(json.loads(p))) for read, p in stored]
     out = tmp_path / "class.json.gz"
-    assert cli("--db", str(db.path), "export", str(out)).returncode == 0
+    assert cli("--db", store, "export", str(out)).returncode == 0
     records = load_strokes(out)
     evaluated = reader.predict(stroke_digits(records))  # what digitpad.evaluate strokes draws
     for (read, probabilities), again in zip(pad_read, evaluated, strict=True):

@@ -1,6 +1,6 @@
 """The class's drawings from the command line.
 
-    python -m digitpad.classdata [--db PATH] list
+    python -m digitpad.classdata [--db PATH|URL] list
     python -m digitpad.classdata [--db PATH] delete ID
     python -m digitpad.classdata [--db PATH] export FILE     # FILE.json or FILE.json.gz
     python -m digitpad.classdata [--db PATH] clear [--yes]
@@ -18,7 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.classdata.store import DEFAULT_DB, ClassData, ClassDataError, Drawing
+from digitpad.classdata.store import (
+    DEFAULT_DB,
+    ClassData,
+    ClassDataError,
+    Drawing,
+    Unreachable,
+    default_db,
+    is_url,
+)
 from digitpad.files import write_atomically
 
 
@@ -58,7 +66,9 @@ def list_drawings(drawings: Sequence[Drawing]) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m digitpad.classdata", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", default=str(DEFAULT_DB), help="the app's --db file")
+    parser.add_argument("--db", default=default_db(),
+                        help="the app's --db: a file or a postgresql:// URL (default: "
+                             f"$DIGITPAD_DB, else {DEFAULT_DB.name} in data/)")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="every drawing, oldest first, and counts per digit")
     commands.add_parser("delete", help="delete one drawing").add_argument("id", type=int)
@@ -100,7 +110,7 @@ def run(db: ClassData, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if not Path(args.db).is_file():  # a typo must not create an empty database
+    if not is_url(args.db) and not Path(args.db).is_file():  # a typo must not create a file
         print(f"error: no class drawings at {args.db}", file=sys.stderr)
         return 2
     try:
@@ -110,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return run(db, args)
-    except OSError as e:
+    except (OSError, Unreachable) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     finally:

@@ -1,4 +1,4 @@
-"""The class's corrected drawings, kept in SQLite: schema and migrations, limits, messages.
+"""The class's corrected drawings in a store (SQLite or PostgreSQL): limits, messages, migrations.
 
 A row is a drawing as the pad sent it, the digit the person said it was, what the model read
 and which model read it, and when; no name, no address. Sessions are kept only as a hash, to
@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
-import threading
+import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import numpy as np
 
+from digitpad.classdata.schema import Query
 from digitpad.data import DATA, as_uint8
 from digitpad.strokes import Strokes
 
@@ -29,44 +29,27 @@ DEFAULT_DB = DATA / "class.db"
 DEFAULT_LIMIT = 10_000  # drawings the database holds at most (about 30 MB at the pad's largest)
 RATE_LIMIT = 20  # saves per session ...
 RATE_SECONDS = 60.0  # ... in this many seconds
-BUSY_SECONDS = 10.0  # a writer waits this long for another one (the command line, another app)
-# A stored drawing is its checked strokes to 0.1 canvas pixel, as the pad sends them: within
-# pad_strokes' limits (3,000 points, each at most "[-400.0,-400.0]," in JSON) that is under
-# 48,200 bytes, and the table refuses anything larger.
-MAX_DRAWING_BYTES = 50_000
+URL_SCHEMES = ("postgresql", "postgres")
 SAVED = "Saved: thank you"
 TOO_FAST = "You have saved many drawings in a minute; wait a little."
 FULL = ("The class's collection is full: nothing more can be saved until the person running "
         "the app makes room.")
 NOT_A_DIGIT = "Tap one of the ten digits 0 to 9."
-
-# Each entry brings the schema from version i to i + 1 (PRAGMA user_version); never edit one
-# that has shipped, append a new one.
-MIGRATIONS: list[list[str]] = [
-    [f"""CREATE TABLE drawings (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        created REAL NOT NULL,
-        session TEXT NOT NULL,
-        label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
-        strokes TEXT NOT NULL CHECK (length(strokes) <= {MAX_DRAWING_BYTES}),
-        read INTEGER NOT NULL CHECK (read BETWEEN 0 AND 9),
-        probabilities TEXT NOT NULL,
-        model TEXT NOT NULL,
-        digit BLOB NOT NULL CHECK (length(digit) = 784))"""],
-    # one row per drawing and session, so a second tap saves nothing; a session's last minute
-    # counted from an index, not a scan
-    ["ALTER TABLE drawings ADD COLUMN key TEXT",
-     "CREATE UNIQUE INDEX drawings_key ON drawings (key)",
-     "CREATE INDEX drawings_session ON drawings (session, created)"],
-]
+UNREACHABLE = ("Your drawing could not be kept: the class's collection cannot be reached right "
+               "now. Drawing and training go on; try saving again in a minute.")
 
 
 class ClassDataError(Exception):
-    """The database cannot be opened: not a database, a newer schema, or no way to write."""
+    """The store cannot be opened: not a database, a newer schema, no way to write, or a URL
+    this app cannot use."""
 
 
 class NotSaved(Exception):
     """A correction that was not kept; its message says why in plain words."""
+
+
+class Unreachable(Exception):
+    """The store did not answer (its server stopped, the disk failed); it may come back."""
 
 
 class Drawing(NamedTuple):
@@ -81,43 +64,58 @@ class Drawing(NamedTuple):
     model: str
 
 
-@contextmanager
-def transaction(connection: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error: the write lock is taken first, so
-    checks and the write that depends on them see the same rows."""
-    connection.execute("BEGIN IMMEDIATE")
+class Store(Protocol):
+    """A place that keeps the drawings: SQLite (sqlite.py) or PostgreSQL (postgres.py)."""
+
+    migrations: list[list[str]]
+    errors: tuple[type[BaseException], ...]  # anything it raises
+    unreachable: tuple[type[BaseException], ...]  # it did not answer; it may come back
+
+    def transaction(self) -> AbstractContextManager[Query]: ...
+    def version(self, query: Query) -> int: ...
+    def set_version(self, query: Query, number: int) -> None: ...
+    def close(self) -> None: ...
+
+
+def default_db() -> str:
+    """The store when none is named: $DIGITPAD_DB, else the file in data/."""
+    return os.environ.get("DIGITPAD_DB") or str(DEFAULT_DB)
+
+
+def is_url(target: str | Path) -> bool:
+    return "://" in str(target)
+
+
+def open_store(target: str | Path) -> Store:
+    """SQLite for a file name, PostgreSQL for a postgresql:// URL; any other URL is refused,
+    never taken for a file name."""
+    text = str(target)
+    scheme = text.partition("://")[0]
+    if not is_url(text):
+        from digitpad.classdata.sqlite import SqliteStore as kind
+    elif scheme in URL_SCHEMES:
+        from digitpad.classdata.postgres import PostgresStore as kind
+    else:
+        raise ClassDataError(f"{scheme}:// is not a store this app can use: give a file name or "
+                             "a postgresql://user:password@host:5432/name URL")
     try:
-        yield
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
+        return kind(text)
+    except kind.errors as e:
+        raise ClassDataError(f"cannot use {where(text)} for the class's drawings: {e}") from e
 
 
-def migrate(connection: sqlite3.Connection) -> int:
-    """Apply the migrations the file has not had yet, in order, in one transaction."""
-    with transaction(connection):
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
+def migrate(store: Store) -> int:
+    """Apply the migrations the store has not had yet, in order, in one transaction."""
+    with store.transaction() as query:
+        version = store.version(query)
+        if version > len(store.migrations):
             raise ClassDataError(f"its schema version {version} is newer than this digitpad's "
-                                 f"{len(MIGRATIONS)}")
-        for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+                                 f"{len(store.migrations)}")
+        for number, statements in enumerate(store.migrations[version:], start=version + 1):
             for statement in statements:
-                connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {number}")
-    return len(MIGRATIONS)
-
-
-def connect(path: Path) -> sqlite3.Connection:
-    """The file in WAL mode with synchronous=FULL: a commit is on disk before "Saved" is said,
-    so it survives the server being killed and the machine losing power; its schema current."""
-    connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None,
-                                 check_same_thread=False)
-    if connection.execute("PRAGMA journal_mode=WAL").fetchone()[0] != "wal":
-        raise ClassDataError("it cannot be put in WAL mode")
-    connection.execute("PRAGMA synchronous=FULL")
-    migrate(connection)
-    return connection
+                query(statement)
+            store.set_version(query, number)
+    return len(store.migrations)
 
 
 def session_id(session: str) -> str:
@@ -138,78 +136,94 @@ def encode_strokes(strokes: Strokes) -> str:
 
 
 class ClassData:
-    """The class's drawings in one SQLite file; one connection shared by the server's threads,
-    used under a lock."""
+    """The class's drawings in a store; every failure of the store is a plain sentence."""
 
-    def __init__(self, path: str | Path, limit: int = DEFAULT_LIMIT) -> None:
-        self.path, self.limit = Path(path), limit
-        self.lock = threading.Lock()
+    def __init__(self, target: str | Path, limit: int = DEFAULT_LIMIT) -> None:
+        self.limit = limit
+        self.store = open_store(target)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.connection = connect(self.path)
-        except (sqlite3.Error, OSError) as e:
-            raise ClassDataError(f"cannot use {self.path} for the class's drawings: {e}") from e
+            migrate(self.store)
+        except self.store.errors as e:
+            self.store.close()
+            raise ClassDataError(f"cannot use {where(target)} for the class's drawings: "
+                                 f"{e}") from e
+
+    @contextmanager
+    def transaction(self) -> Iterator[Query]:
+        """A transaction of the store; Unreachable when the store does not answer."""
+        try:
+            with self.store.transaction() as query:
+                yield query
+        except self.store.unreachable as e:
+            raise Unreachable(str(e)) from e
 
     def save(self, session: str, strokes: Strokes, label: object, reading: Reading,
              model: str, now: float | None = None) -> str:
         """Keep one corrected drawing; SAVED once it is committed (a second tap on the same
-        drawing saves nothing more). NotSaved when the tap, the session or the file say no."""
+        drawing saves nothing more). NotSaved when the tap, the session or the store say no."""
         if type(label) is not int or not 0 <= label <= 9:
             raise NotSaved(NOT_A_DIGIT)
         key, session, text = drawing_key(session, strokes), session_id(session), \
             encode_strokes(strokes)
         now = time.time() if now is None else now
-        query = self.connection.execute
-        with self.lock, transaction(self.connection):
-            if query("SELECT 1 FROM drawings WHERE key = ?", (key,)).fetchone():
-                return SAVED
-            recent = query("SELECT COUNT(*) FROM drawings WHERE session = ? AND created > ?",
-                           (session, now - RATE_SECONDS)).fetchone()[0]
-            if recent >= RATE_LIMIT:
-                raise NotSaved(TOO_FAST)
-            if query("SELECT COUNT(*) FROM drawings").fetchone()[0] >= self.limit:
-                raise NotSaved(FULL)
-            query("INSERT INTO drawings (created, session, label, strokes, read, probabilities, "
-                  "model, digit, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  (now, session, label, text, reading.best,
-                   json.dumps([round(float(p), 6) for p in reading.probabilities]), model,
-                   as_uint8(reading.digit).tobytes(), key))
+        try:
+            with self.transaction() as query:
+                if query("SELECT 1 FROM drawings WHERE key = ?", (key,)).fetchone():
+                    return SAVED
+                recent = query("SELECT COUNT(*) FROM drawings WHERE session = ? AND created > ?",
+                               (session, now - RATE_SECONDS)).fetchone()[0]
+                if recent >= RATE_LIMIT:
+                    raise NotSaved(TOO_FAST)
+                if query("SELECT COUNT(*) FROM drawings").fetchone()[0] >= self.limit:
+                    raise NotSaved(FULL)
+                query("INSERT INTO drawings (created, session, label, strokes, read, "
+                      "probabilities, model, digit, key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      (now, session, label, text, reading.best,
+                       json.dumps([round(float(p), 6) for p in reading.probabilities]), model,
+                       as_uint8(reading.digit).tobytes(), key))
+        except Unreachable as e:
+            raise NotSaved(UNREACHABLE) from e
         return SAVED
 
     def id_of(self, session: str, strokes: Strokes) -> int | None:
         """The id of a session's saved drawing, if it is saved."""
-        with self.lock:
-            row = self.connection.execute("SELECT id FROM drawings WHERE key = ?",
-                                          (drawing_key(session, strokes),)).fetchone()
+        with self.transaction() as query:
+            row = query("SELECT id FROM drawings WHERE key = ?",
+                        (drawing_key(session, strokes),)).fetchone()
         return None if row is None else row[0]
 
     def drawings(self) -> list[Drawing]:
         """Every drawing, oldest first."""
-        with self.lock:
-            rows = self.connection.execute(
-                "SELECT id, created, session, label, strokes, read, model FROM drawings "
-                "ORDER BY id").fetchall()
+        with self.transaction() as query:
+            rows = query("SELECT id, created, session, label, strokes, read, model FROM drawings "
+                         "ORDER BY id").fetchall()
         return [Drawing(i, c, s, label, json.loads(text), r, m)
                 for i, c, s, label, text, r, m in rows]
 
     def digits(self) -> tuple[np.ndarray, np.ndarray]:
         """Labels and the 28x28 uint8 digits the network saw when each was saved, newest first."""
-        with self.lock:
-            rows = self.connection.execute(
-                "SELECT label, digit FROM drawings ORDER BY id DESC").fetchall()
+        with self.transaction() as query:
+            rows = query("SELECT label, digit FROM drawings ORDER BY id DESC").fetchall()
         labels = np.array([label for label, _ in rows], dtype=np.int64)
-        images = np.frombuffer(b"".join(d for _, d in rows), np.uint8).reshape(-1, 28, 28)
+        images = np.frombuffer(b"".join(bytes(d) for _, d in rows), np.uint8).reshape(-1, 28, 28)
         return labels, images
 
     def delete(self, drawing_id: int) -> bool:
-        with self.lock, transaction(self.connection):
-            return self.connection.execute("DELETE FROM drawings WHERE id = ?",
-                                           (drawing_id,)).rowcount == 1
+        with self.transaction() as query:
+            return query("DELETE FROM drawings WHERE id = ?", (drawing_id,)).rowcount == 1
 
     def clear(self) -> int:
-        with self.lock, transaction(self.connection):
-            return self.connection.execute("DELETE FROM drawings").rowcount
+        with self.transaction() as query:
+            return query("DELETE FROM drawings").rowcount
 
     def close(self) -> None:
-        with self.lock:
-            self.connection.close()
+        self.store.close()
+
+
+def where(target: str | Path) -> str:
+    """The store named for the operator's messages, without a URL's password."""
+    text = str(target)
+    if not is_url(text):
+        return text
+    scheme, _, rest = text.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}"
