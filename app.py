@@ -2,7 +2,7 @@
 
     python app.py [--host 127.0.0.1] [--port 7860] [--model model/digitpad.keras] [--share]
                   [--data-dir MNIST_FOLDER] [--drawings pendigits-dev.json.gz]
-                  [--db data/class.db] [--db-limit 10000]
+                  [--db data/class.db|postgresql://...] [--db-limit 10000]
 
 --host and --port default to $GRADIO_SERVER_NAME and $GRADIO_SERVER_PORT when those are set
 (as on a hosted Space), else to 127.0.0.1:7860: only this machine.
@@ -28,7 +28,7 @@ DEFAULT_MAX_WORKERS = 4  # training processes by default: one per core, up to th
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    from digitpad.classdata import DEFAULT_DB, DEFAULT_LIMIT
+    from digitpad.classdata import DEFAULT_LIMIT, default_db
     from digitpad.data import SHIPPED_DRAWINGS
     from digitpad.model import SHIPPED_MODEL
 
@@ -51,10 +51,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "0.7 GB)")
     parser.add_argument("--cache-seconds", type=int, default=3600,
                         help="delete uploads and pictures Gradio cached once this old")
-    parser.add_argument("--db", default=str(DEFAULT_DB),
-                        help='SQLite file keeping the drawings the class corrects; "" keeps none')
+    parser.add_argument("--db", default=default_db(),
+                        help="where the class's corrected drawings are kept: an SQLite file, "
+                             "or postgresql://user:password@host:5432/name for copies that "
+                             'share a class (default $DIGITPAD_DB, else data/class.db); "" '
+                             "keeps none")
     parser.add_argument("--db-limit", type=int, default=DEFAULT_LIMIT,
-                        help="drawings the file holds at most; then saving says it is full")
+                        help="drawings the store holds at most; then saving says it is full")
     args = parser.parse_args(argv)
     if args.train_workers < 1:
         parser.error("--train-workers must be at least 1")

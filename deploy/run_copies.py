@@ -1,13 +1,15 @@
 """Several copies of the app behind nginx on this machine, each visitor kept on one copy by a
 cookie.
 
-    python -m deploy.run_copies [--host 0.0.0.0] N [PORT [-- app.py flags]]
+    python -m deploy.run_copies [--host 0.0.0.0] [--db FILE|URL] N [PORT [-- app flags]]
 
 Starts N copies of app.py on free 127.0.0.1 ports and waits until each answers, then writes
 deploy/nginx.conf with their ports into a temporary folder and runs Debian's nginx from there
 (its pid, logs and temporary files too, nothing in /var) on 127.0.0.1:PORT (default 8080;
 --host 0.0.0.0 lets a classroom in, the copies stay on 127.0.0.1).
-Ctrl+C or SIGTERM stops nginx and the copies. Flags after -- go to every copy, e.g.
+--db gives every copy the same store of the class's drawings: one SQLite file for copies on one
+machine, a postgresql:// URL for copies on several. Ctrl+C or SIGTERM stops nginx and the
+copies. Flags after -- go to every copy, e.g.
 `-- --model model/digitpad.keras --data-dir ../shared/mnist`.
 """
 
@@ -108,13 +110,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("app_args", nargs="*", help="after --: flags for every app.py")
     parser.add_argument("--host", default="127.0.0.1",
                         help="nginx's address; 0.0.0.0 lets other machines in")
+    parser.add_argument("--db", help="the class's drawings, shared by every copy: an SQLite file "
+                                     "or a postgresql://user:password@host:5432/name URL")
     args = parser.parse_args(argv)
+    app_args = [*args.app_args, *(["--db", args.db] if args.db else [])]
     if not NGINX.is_file():
         print(f"error: nginx is not installed ({NGINX}): apt-get install nginx", file=sys.stderr)
         return 1
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
-        with running_copies(args.copies, args.port, args.app_args, args.host) as copies:
+        with running_copies(args.copies, args.port, app_args, args.host) as copies:
             print(f"{args.copies} copies ({', '.join(copies.copy_urls)}) behind nginx: open "
                   f"{copies.url}\nlogs in {copies.folder}; Ctrl+C stops them all", flush=True)
             while True:

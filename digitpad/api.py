@@ -18,7 +18,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
-from digitpad.classdata import NOT_A_DIGIT, TOO_FAST, ClassData, NotSaved
+from digitpad.classdata import NOT_A_DIGIT, TOO_FAST, UNREACHABLE, ClassData, NotSaved, Unreachable
 from digitpad.limits import (
     BUSY,
     MAX_PENDING,
@@ -212,8 +212,12 @@ def correct(classdata: ClassData, reader: Reader, body: bytes) -> dict[str, int 
     except (NoInk, BadStrokes) as e:
         raise RequestRefused(400, str(e)) from e
     except NotSaved as e:
-        raise RequestRefused(429 if str(e) == TOO_FAST else 400, str(e)) from e
-    return {"id": classdata.id_of(session, strokes)}
+        status = {TOO_FAST: 429, UNREACHABLE: 503}.get(str(e), 400)
+        raise RequestRefused(status, str(e)) from e
+    try:
+        return {"id": classdata.id_of(session, strokes)}
+    except Unreachable as e:  # saved, but its id cannot be read back now
+        raise RequestRefused(503, UNREACHABLE) from e
 
 
 BINARY = {"schema": {"type": "string", "format": "binary"}}

@@ -46,8 +46,8 @@ from tests.harness.browser import one_strokes, zero_strokes
 from tests.harness.server import (
     REPO,
     app_pid,
+    gallery_counts,
     page_event,
-    queued_event,
     running_app,
 )
 
@@ -374,17 +374,6 @@ def send_correction(client: httpx.Client, url: str, event: tuple[int, int], stro
         "session_hash": session, "event_data": {"digit": digit}})
     answer.raise_for_status()
     return answer.json()["data"][0]
-
-
-def gallery_counts(url: str) -> dict[int, int]:
-    """The Class drawings tab's counts per digit, by pressing its Refresh as the page does."""
-    with httpx.Client(timeout=60) as client:
-        for kind, data in queued_event(client, url, page_event(url, "class-refresh", "click"),
-                                       [None], "gallery-reader"):
-            if kind == "process_completed":
-                return {int(d): int(n) for d, n in
-                        re.findall(r'data-digit="(\d)" data-count="(\d+)"', data[0])}
-    raise AssertionError("the gallery did not answer")
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,8 @@ import pytest
 
 from deploy.processes import AppDidNotStart, free_port
 from deploy.run_copies import NGINX, Copies, running_copies
+from digitpad.classdata import session_id
+from digitpad.classset import is_held_out
 from tests.harness.browser import (
     VIEWPORT,
     WAIT,
@@ -24,6 +26,7 @@ from tests.harness.browser import (
     result_html,
     wait_for_prediction,
 )
+from tests.harness.server import gallery_counts
 
 pytestmark = pytest.mark.browser
 
@@ -32,16 +35,17 @@ VISITORS = 20  # new visitors at most until both copies have had one: each lands
 
 
 @pytest.fixture(scope="module")
-def copies():
-    """Two copies and nginx in front; a missing nginx fails the run under CI, and skips
-    elsewhere."""
+def copies(postgres):
+    """Two copies and nginx in front, sharing one PostgreSQL store of the class's drawings; a
+    missing nginx fails the run under CI, and skips elsewhere."""
     if not NGINX.is_file():
         message = f"{NGINX} not found: install Debian's nginx to run the copies' tests"
         if os.environ.get("CI"):
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     try:
-        with running_copies(2, free_port()) as running:
+        store = ("--db", postgres.new_database())
+        with running_copies(2, free_port(), store) as running:
             yield running
     except AppDidNotStart as e:
         pytest.fail(str(e), pytrace=False)
@@ -120,3 +124,29 @@ def test_a_session_trains_and_draws_with_its_model_another_keeps_the_shipped(bro
     finally:
         trainer.context.close()
         other.context.close()
+
+
+def test_a_drawing_saved_through_one_copy_is_in_the_others_gallery_and_runs(browser, copies):
+    first, second = copies.copy_urls
+    people = [f"student-{i}" for i in range(10)]
+    held = [is_held_out(session_id("api:" + person)) for person in people]
+    assert any(held) and not all(held)
+    for i, person in enumerate(people):
+        saved = httpx.post(first + "api/correct", timeout=30, json={
+            "strokes": [[[200.0 + 5 * i, 80.0], [200.0 + 5 * i, 320.0]]], "label": 1,
+            "session": person})
+        assert saved.status_code == 200, saved.text
+    assert gallery_counts(second)[1] == len(people)
+
+    page = open_app(browser.new_context(viewport=VIEWPORT).new_page(), second)
+    try:
+        page.get_by_role("tab", name="Train").click()
+        box = page.locator("#with-class")
+        box.get_by_text(f"Include the class's drawings ({len(people)})").wait_for(
+            timeout=WAIT * 1000)
+        box.locator("input[type=checkbox]").check()
+        train_softmax_regression(page, 100)
+        report = page.locator("#status .dp-scores").inner_text()
+        assert f"{held.count(True)} held out; trained with the rest" in report, report
+    finally:
+        page.context.close()

@@ -9,6 +9,7 @@ from digitpad.classdata.store import (
     RATE_LIMIT,
     RATE_SECONDS,
     SAVED,
+    STORE_DOWN,
     TOO_FAST,
     UNREACHABLE,
     ClassData,
@@ -16,10 +17,12 @@ from digitpad.classdata.store import (
     Drawing,
     NotSaved,
     Unreachable,
+    default_db,
     encode_strokes,
     session_id,
 )
 
 __all__ = ["DEFAULT_DB", "DEFAULT_LIMIT", "FULL", "MAX_DRAWING_BYTES", "NOT_A_DIGIT",
-           "RATE_LIMIT", "RATE_SECONDS", "SAVED", "TOO_FAST", "UNREACHABLE", "ClassData",
-           "ClassDataError", "Drawing", "NotSaved", "Unreachable", "encode_strokes", "session_id"]
+           "RATE_LIMIT", "RATE_SECONDS", "SAVED", "STORE_DOWN", "TOO_FAST", "UNREACHABLE",
+           "ClassData", "ClassDataError", "Drawing", "NotSaved", "Unreachable", "default_db",
+           "encode_strokes", "session_id"]

@@ -35,6 +35,8 @@ TOO_FAST = "You have saved many drawings in a minute; wait a little."
 FULL = ("The class's collection is full: nothing more can be saved until the person running "
         "the app makes room.")
 NOT_A_DIGIT = "Tap one of the ten digits 0 to 9."
+STORE_DOWN = ("The class's drawings cannot be reached right now. Drawing and training go on; "
+              "press Refresh in a minute.")
 UNREACHABLE = ("Your drawing could not be kept: the class's collection cannot be reached right "
                "now. Drawing and training go on; try saving again in a minute.")
 

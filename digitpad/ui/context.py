@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from weakref import WeakValueDictionary
 
-from digitpad.classdata import ClassData
+from digitpad.classdata import ClassData, Unreachable
 from digitpad.classset import ClassSet, class_training_set
 from digitpad.data import Mnist
 from digitpad.reading import Reader
@@ -58,11 +58,16 @@ class Shared:
         scored always. Drawn once per state of the collection, not once per run."""
         if self.classdata is None:
             return None
-        drawings = self.classdata.drawings()
-        key = (len(drawings), drawings[-1].id if drawings else 0)
-        if self.class_cache[0] != key:
-            self.class_cache = (key, class_training_set(drawings))
+        try:
+            drawings = self.classdata.drawings()
+            key = (len(drawings), drawings[-1].id if drawings else 0)
+            if self.class_cache[0] != key:
+                self.class_cache = (key, class_training_set(drawings))
+        except Unreachable:  # training goes on, with the drawings last read, if any
+            pass
         whole = self.class_cache[1]
+        if whole is None:
+            return None
         return whole if include else replace(whole, x_train=whole.x_train[:0],
                                              y_train=whole.y_train[:0])
 

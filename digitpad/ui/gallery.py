@@ -6,9 +6,11 @@ from __future__ import annotations
 import gradio as gr
 import numpy as np
 
+from digitpad.classdata import STORE_DOWN, Unreachable
 from digitpad.scoring import predict_labels
 from digitpad.sessions import Lab
 from digitpad.ui.context import Shared
+from digitpad.views.common import message_html
 from digitpad.views.gallery import class_drawings_html
 
 
@@ -30,7 +32,10 @@ class GalleryTab:
     def show(self, lab: Lab) -> str:
         """Counts and accuracy per digit over all the drawings; the newest of each shown."""
         reader = self.shared.reader(lab)
-        labels, images = self.shared.classdata.digits()
+        try:
+            labels, images = self.shared.classdata.digits()
+        except Unreachable:
+            return message_html(STORE_DOWN, "problem")
         read = (predict_labels(reader.predict, images.astype(np.float32) / 255.0) if len(labels)
                 else labels)
         return class_drawings_html(labels, images, read, reader.name)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 
 import gradio as gr
 
+from digitpad.classdata import Unreachable
 from digitpad.classset import ClassSet
 from digitpad.knobs import KNOBS, ConfigError, TrainConfig
 from digitpad.model import SEED_HIDDEN
@@ -173,8 +174,11 @@ class TrainTab:
 
     def class_label(self) -> str:
         """The box's label, with how many drawings the class has corrected so far."""
-        count = len(self.shared.classdata.drawings()) if self.shared.classdata else 0
-        return f"Include the class's drawings ({count:,}), as 1 in 8 of each minibatch"
+        try:
+            count = f"{len(self.shared.classdata.drawings()) if self.shared.classdata else 0:,}"
+        except Unreachable:
+            count = "unreachable right now"
+        return f"Include the class's drawings ({count}), as 1 in 8 of each minibatch"
 
     async def watch(self, configs: list[TrainConfig], lab: Lab, shown: list[int],
                     owner: str, with_class: bool) -> AsyncIterator[dict]:

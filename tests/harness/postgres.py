@@ -12,7 +12,7 @@ import tempfile
 from itertools import count
 from pathlib import Path
 
-from tests.harness.server import free_port
+from deploy.processes import free_port
 
 PASSWORD = "class-password"
 USER = "digitpad"

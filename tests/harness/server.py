@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -104,6 +105,17 @@ def queued_event(client: httpx.Client, url: str, event: tuple[int, int | None], 
         yield message["msg"], output.get("data")
         if message["msg"] in ("process_completed", "close_stream", "unexpected_error"):
             return
+
+
+def gallery_counts(url: str) -> dict[int, int]:
+    """The Class drawings tab's counts per digit, by pressing its Refresh as the page does."""
+    with httpx.Client(timeout=60) as client:
+        for kind, data in queued_event(client, url, page_event(url, "class-refresh", "click"),
+                                       [None], "gallery-reader"):
+            if kind == "process_completed":
+                return {int(d): int(n) for d, n in
+                        re.findall(r'data-digit="(\d)" data-count="(\d+)"', data[0])}
+    raise AssertionError("the gallery did not answer")
 
 
 def send_strokes(client: httpx.Client, url: str, strokes, model: str = "shipped",
