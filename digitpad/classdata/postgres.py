@@ -9,31 +9,16 @@ from contextlib import contextmanager
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from digitpad.classdata.schema import MAX_DRAWING_BYTES, Query
+from digitpad.classdata.schema import Query, versions
 
 POOL_SIZE = 4  # connections per copy: saves are short, and the pad never waits on them
 CONNECT_SECONDS = 5.0  # a save gives up on an unreachable server after about this long
 WRITE_LOCK = 0x64696769  # the advisory lock that orders writers across copies ("digi")
 
-# The same schema versions as sqlite.MIGRATIONS, in PostgreSQL's words; version 0 is an empty
-# database, and the version is kept in a table of its own.
-MIGRATIONS: list[list[str]] = [
-    ["CREATE TABLE digitpad_schema (version INTEGER NOT NULL)",
-     "INSERT INTO digitpad_schema VALUES (0)",
-     f"""CREATE TABLE drawings (
-        id BIGSERIAL PRIMARY KEY,
-        created DOUBLE PRECISION NOT NULL,
-        session TEXT NOT NULL,
-        label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
-        strokes TEXT NOT NULL CHECK (length(strokes) <= {MAX_DRAWING_BYTES}),
-        read INTEGER NOT NULL CHECK (read BETWEEN 0 AND 9),
-        probabilities TEXT NOT NULL,
-        model TEXT NOT NULL,
-        digit BYTEA NOT NULL CHECK (octet_length(digit) = 784))"""],
-    ["ALTER TABLE drawings ADD COLUMN key TEXT",
-     "CREATE UNIQUE INDEX drawings_key ON drawings (key)",
-     "CREATE INDEX drawings_session ON drawings (session, created)"],
-]
+# the version is kept in a table of its own, made with the first
+MIGRATIONS = versions("BIGSERIAL PRIMARY KEY", "DOUBLE PRECISION", "BYTEA", "octet_length")
+MIGRATIONS[0][:0] = ["CREATE TABLE digitpad_schema (version INTEGER NOT NULL)",
+                     "INSERT INTO digitpad_schema VALUES (0)"]
 ERRORS = (psycopg.Error, PoolTimeout)
 UNREACHABLE = (psycopg.OperationalError, PoolTimeout)  # the server stopped or cannot be reached
 

@@ -9,29 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from digitpad.classdata.schema import MAX_DRAWING_BYTES, Query
+from digitpad.classdata.schema import Query, versions
 
 BUSY_SECONDS = 10.0  # a writer waits this long for another one (the command line, another copy)
 
-# Each entry brings the schema from version i to i + 1 (PRAGMA user_version); never edit one
-# that has shipped, append a new one, and the same version to postgres.MIGRATIONS.
-MIGRATIONS: list[list[str]] = [
-    [f"""CREATE TABLE drawings (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        created REAL NOT NULL,
-        session TEXT NOT NULL,
-        label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
-        strokes TEXT NOT NULL CHECK (length(strokes) <= {MAX_DRAWING_BYTES}),
-        read INTEGER NOT NULL CHECK (read BETWEEN 0 AND 9),
-        probabilities TEXT NOT NULL,
-        model TEXT NOT NULL,
-        digit BLOB NOT NULL CHECK (length(digit) = 784))"""],
-    # one row per drawing and session, so a second tap saves nothing; a session's last minute
-    # counted from an index, not a scan
-    ["ALTER TABLE drawings ADD COLUMN key TEXT",
-     "CREATE UNIQUE INDEX drawings_key ON drawings (key)",
-     "CREATE INDEX drawings_session ON drawings (session, created)"],
-]
+# the version is SQLite's PRAGMA user_version
+MIGRATIONS = versions("INTEGER PRIMARY KEY AUTOINCREMENT", "REAL", "BLOB", "length")
 ERRORS = (sqlite3.Error, OSError)
 UNREACHABLE = (sqlite3.OperationalError, OSError)  # the disk failed, the lock never came
 
