@@ -107,7 +107,7 @@ def rest_against_pad(url: str, students: int, seconds: float, runs: int, folder:
         pads.append(run_class(url, partial(PadStudent, url, pad_drawings()), students, seconds,
                               pids))
         report(pads[-1])
-        print(f"run {run} of {runs}: students POST a {REST_SIDE}x{REST_SIDE} PNG to /api/predict")
+        print(f"run {run} of {runs}: students POST an {REST_SIDE}x{REST_SIDE} PNG to /api/predict")
         images.append(run_class(url, partial(RestStudent, url, image), students, seconds, pids))
         report(images[-1], TARGET_P95_REST)
     image_p95 = float(np.median([s.p(95) for s in images]))
@@ -189,7 +189,7 @@ def students(args: argparse.Namespace, url: str, folder: Path) -> Callable[[], S
         print("students draw on the pad (/api/pad)")
         return partial(PadStudent, url, pad_drawings())
     if args.rest:
-        print(f"students POST a {REST_SIDE}x{REST_SIDE} PNG to /api/predict")
+        print(f"students POST an {REST_SIDE}x{REST_SIDE} PNG to /api/predict")
         return partial(RestStudent, url, canvas_png(folder, REST_SIDE / 400).read_bytes())
     print("students upload a PNG to /predict"
           + (" of bench/noop_app.py, which reads nothing" if args.noop else ""))
@@ -217,13 +217,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=MODEL)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder, serving(args) as (url, pids):
+        if args.rest and not (args.knee or args.train):
+            rest_against_pad(url, args.students, args.seconds, args.runs, Path(folder), pids)
+            return 0
         make = students(args, url, Path(folder))
         if args.knee:
             knee(url, make, max(10.0, args.seconds / 3), pids)
         elif args.train:
             with_training(url, make, args.students, args.seconds, pids)
-        elif args.rest:
-            rest_against_pad(url, args.students, args.seconds, args.runs, Path(folder), pids)
         else:
             report(run_class(url, make, args.students, args.seconds, pids), TARGET_P95)
     return 0
