@@ -3,6 +3,7 @@
     python app.py [--host 127.0.0.1] [--port 7860] [--model model/digitpad.keras] [--share]
                   [--data-dir MNIST_FOLDER] [--drawings pendigits-dev.json.gz]
                   [--db data/class.db|postgresql://...] [--db-limit 10000]
+                  [--cache-seconds 3600] [--cache-mb 500]
 
 --host and --port default to $GRADIO_SERVER_NAME and $GRADIO_SERVER_PORT when those are set
 (as on a hosted Space), else to 127.0.0.1:7860: only this machine.
@@ -30,6 +31,7 @@ DEFAULT_MAX_WORKERS = 4  # training processes by default: one per core, up to th
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     from digitpad.classdata import DEFAULT_LIMIT, default_db
     from digitpad.data import SHIPPED_DRAWINGS
+    from digitpad.limits import MB, UPLOAD_LIMIT
     from digitpad.model import SHIPPED_MODEL
 
     parser = argparse.ArgumentParser(description=__doc__,
@@ -51,6 +53,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "0.7 GB)")
     parser.add_argument("--cache-seconds", type=int, default=3600,
                         help="delete uploads and pictures Gradio cached once this old")
+    parser.add_argument("--cache-mb", type=int, default=500,
+                        help="disk that cached uploads and pictures may take; past it the oldest "
+                             "are deleted first")
     parser.add_argument("--db", default=default_db(),
                         help="where the class's corrected drawings are kept: an SQLite file, "
                              "or postgresql://user:password@host:5432/name for copies that "
@@ -63,6 +68,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--train-workers must be at least 1")
     if args.db_limit < 1:
         parser.error("--db-limit must be at least 1")
+    if args.cache_mb < 2 * UPLOAD_LIMIT // MB:
+        parser.error(f"--cache-mb must be at least {2 * UPLOAD_LIMIT // MB}: two uploads")
     return args
 
 
@@ -81,6 +88,7 @@ def open_classdata(path: str, limit: int) -> ClassData | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from gradio.utils import get_upload_folder
     from starlette.middleware import Middleware
 
     from digitpad import api
@@ -93,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     from digitpad.ui import ASSETS
     from digitpad.ui.context import Shared
     from digitpad.ui.page import build
+    from digitpad.uploads import CACHE, UploadGuard
 
     try:
         model = load_model(args.model)
@@ -116,13 +125,14 @@ def main(argv: list[str] | None = None) -> int:
                     DrawingsLoader(Path(args.drawings)), trainer,
                     open_classdata(args.db, args.db_limit))
     demo = build(shared, args.cache_seconds)
+    CACHE.start(Path(get_upload_folder()), args.cache_mb)  # what is cached by now stays
     demo.queue(default_concurrency_limit=4)
     # the FastAPI app Gradio makes starts with the plain HTTP API's routes (digitpad/api.py)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,
                 css=(ASSETS / "app.css").read_text(), max_file_size=UPLOAD_LIMIT,
                 app_kwargs={"routes": api.routes,
                             "lifespan": api.lifespan(shared.models, shared.classdata),
-                            "middleware": [Middleware(BodyLimit)]})
+                            "middleware": [Middleware(BodyLimit), Middleware(UploadGuard)]})
     return 0
 
 

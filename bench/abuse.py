@@ -1,22 +1,27 @@
 """Careless and hostile requests while a class draws: does anyone else notice?
 
-    python -m bench.abuse [--drawers 10] [--cache-seconds 30]
+    python -m bench.abuse [--drawers 10] [--cache-seconds 30] [--cache-mb 200]
 
 Starts the app on a free port with its Gradio cache in a temporary folder, lets --drawers people
 draw on the pad every 500 ms, and meanwhile runs the battery, one attack after another:
 trainings abandoned by their page and by a /train program, 50 /train calls from one session (one
-of them huge), an animated GIF of 8,000 frames and a 79-megapixel PNG on the Draw tab's upload, 20
-uploads of 9 MB, one client sending the dearest drawings the pad allows as fast as it can for
-20 s, a 42 MB stroke list, and a coordinate of 1e400. Prints the drawers' latency, the server's
+of them huge), an animated GIF of 8,000 frames and a 79-megapixel PNG on the Draw tab's upload,
+uploads of 5 MB as fast as a script can send them for 60 s (from 100 addresses, as through the
+proxy, so that the cache's budget rather than one client's rate holds them; then 10 s from one),
+one client sending the dearest drawings the pad allows as fast as it can for 20 s, a 42 MB stroke
+list, and a coordinate of 1e400. The cache's largest size during the flood is printed against
+--cache-mb. Prints the drawers' latency, the server's
 memory (the app and its training workers) and Gradio's cache before and after, and the training
 workers' CPU 10 s after the last training's client left. Targets: drawers p95 <= 250 ms, memory
-within 300 MB of the start, the cache back within 50 MB of the start once cleaned, no training
-left running. Exits 0 whatever the figures.
+within 300 MB of the start, the cache within its budget during the flood and back within 50 MB of
+the start once cleaned, no training left running. Exits 0 whatever the figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import itertools
 import os
 import secrets
 import tempfile
@@ -102,13 +107,45 @@ def big_images(url: str, http: httpx.Client, folder: Path) -> None:
         upload_event(url, http, path)
 
 
-def many_uploads(url: str, http: httpx.Client, folder: Path) -> None:
-    for seed in range(20):
-        path = folder / f"noise-{seed}.png"
-        pixels = np.random.default_rng(seed).integers(0, 256, (1700, 1700, 3), np.uint8)
-        Image.fromarray(pixels).save(path, compress_level=0)
-        upload(http, url, path)
-        path.unlink()
+def cache_sampler(cache: Path, largest: list[float], stop: threading.Event) -> None:
+    while not stop.wait(0.25):
+        largest[0] = max(largest[0], folder_mb(cache))
+
+
+def flood(url: str, http: httpx.Client, files: list[bytes], clients: int,
+          seconds: float) -> dict[int, int]:
+    """Upload the files in turn as fast as one script can, from clients addresses in turn
+    (forwarded, as nginx does); how many answers of each status."""
+    statuses: dict[int, int] = {}
+    deadline = time.monotonic() + seconds
+    for sent in itertools.count():
+        if time.monotonic() >= deadline:
+            return statuses
+        answer = http.post(url + "gradio_api/upload",
+                           files={"files": (f"noise-{sent}.png", files[sent % len(files)])},
+                           headers={"X-Forwarded-For": f"10.1.{sent % clients // 250}."
+                                                       f"{sent % clients % 250}"})
+        statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+
+
+def upload_flood(url: str, http: httpx.Client, folder: Path) -> None:
+    """5 MB noise PNGs for 60 s from 100 addresses, then 10 s from one; the cache's largest size
+    meanwhile, into FLOOD."""
+    files = []
+    for seed in range(8):
+        out = io.BytesIO()
+        pixels = np.random.default_rng(seed).integers(0, 256, (1290, 1290, 3), np.uint8)
+        Image.fromarray(pixels).save(out, "PNG", compress_level=0)
+        files.append(out.getvalue())
+    largest, stop = [0.0], threading.Event()
+    sampler = threading.Thread(target=cache_sampler, daemon=True,
+                               args=(Path(os.environ["GRADIO_TEMP_DIR"]), largest, stop))
+    sampler.start()
+    FLOOD["many clients"] = flood(url, http, files, 100, 60)
+    FLOOD["one client"] = flood(url, http, files, 1, 10)
+    stop.set()
+    sampler.join()
+    FLOOD["largest cache MB"] = largest[0]
 
 
 def dearest_drawings(url: str, http: httpx.Client, folder: Path) -> None:
@@ -125,8 +162,9 @@ def absurd_drawings(url: str, http: httpx.Client, folder: Path) -> None:
               content='{"strokes": [[[1e400, 5], [10, 20]]]}')
 
 
+FLOOD: dict[str, object] = {}  # what upload_flood saw
 BATTERY: list[Callable[[str, httpx.Client, Path], None]] = [
-    abandoned_trainings, fifty_train_calls, big_images, many_uploads, dearest_drawings,
+    abandoned_trainings, fifty_train_calls, big_images, upload_flood, dearest_drawings,
     absurd_drawings]
 
 
@@ -154,10 +192,12 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--drawers", type=int, default=10)
     parser.add_argument("--cache-seconds", type=int, default=30)
+    parser.add_argument("--cache-mb", type=int, default=200)
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as cache:
         os.environ["GRADIO_TEMP_DIR"] = cache
-        with running_app(args=("--cache-seconds", str(args.cache_seconds))) as url:
+        with running_app(args=("--cache-seconds", str(args.cache_seconds),
+                               "--cache-mb", str(args.cache_mb))) as url:
             pid = app_pid(url)
             print(f"app idle after {settle(url):.0f} s")
             memory, cached = resident_mb(pid), folder_mb(Path(cache))
@@ -173,6 +213,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{args.drawers} people drawing, {seconds:.0f} s into the battery:")
                 report(stats, TARGET_P95)
             print("\n".join(log))
+            print(f"upload flood: answers by status, from 100 addresses for 60 s "
+                  f"{FLOOD.get('many clients')}, from one for 10 s {FLOOD.get('one client')}; "
+                  f"the cache at most {FLOOD.get('largest cache MB', 0):.0f} MB "
+                  f"({cached:.1f} MB at the start)")
+            within = FLOOD.get("largest cache MB", 0) - cached <= args.cache_mb * 1.048576
+            print(f"  target: the cache within --cache-mb {args.cache_mb} (MiB) besides what it "
+                  f"held at the start: {'met' if within else 'NOT met'}")
             time.sleep(10)
             orphans = workers_cpu(pid)
             time.sleep(2 * args.cache_seconds)

@@ -15,6 +15,7 @@ from digitpad.sessions import Lab
 from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE, BadStrokes, pad_strokes
 from digitpad.ui import ASSETS
 from digitpad.ui.context import Shared
+from digitpad.uploads import CACHE
 from digitpad.views.draw import (
     NOTHING_DRAWN,
     answer_panels,
@@ -117,7 +118,10 @@ class DrawTab:
     def read_upload(self, path: str | None, lab: Lab) -> dict:
         if not path:
             return self.show(answer_panels(NOTHING_DRAWN, correctable=False))
-        return self.answer(read_digit, path, lab)
+        try:
+            return self.answer(read_digit, path, lab)
+        finally:
+            CACHE.read(path)  # kept a few seconds more, for the page's preview
 
     def save(self, strokes: Any, lab: Lab, event: gr.EventData, request: gr.Request) -> str:
         """Keep the pad's drawing with the digit tapped, read again by this session's model;
