@@ -2,7 +2,7 @@
 
     python -m bench.trace_costs [--data-dir DIR]
 
-- a network shape's first readings through training.probabilities (its trace), and the next;
+- a network shape's first readings through steps.probabilities (its trace), and the next;
 - a batch size's first call of make_steps's compiled steps (its trace), and the next;
 - styling MNIST's 55,000 training digits (pen styles) and redrawing them;
 - model.predict on one digit against make_predictor's traced pass.
@@ -25,7 +25,8 @@ from digitpad.harness.timing import median_ms
 from digitpad.model import build_mlp, make_predictor
 from digitpad.pen_styles import add_pen_styles
 from digitpad.redraw import redraw_all
-from digitpad.training import TrainConfig, knobs, make_adam, make_steps, predict_with
+from digitpad.steps import knobs, make_adam, make_steps, predict_with
+from digitpad.training import TrainConfig
 
 SHAPES = [(512, 256, 128), (1500,), (64, 32)]
 

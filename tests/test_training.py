@@ -14,17 +14,13 @@ from digitpad.augment import ELASTIC_KNOTS, UNCHANGED, augment, bicubic_weights
 from digitpad.model import build_mlp, make_predictor
 from digitpad.pen_styles import add_pen_styles
 from digitpad.redraw import redraw_all
+from digitpad.steps import knobs, learning_rate, logits, make_steps, smoothed_cross_entropy
 from digitpad.training import (
     ConfigError,
     Diverged,
     Progress,
     TrainConfig,
     check_config,
-    knobs,
-    learning_rate,
-    logits,
-    make_steps,
-    smoothed_cross_entropy,
     train,
     training_digits,
 )
