@@ -2,7 +2,7 @@
 
     python -m bench.trace_costs [--data-dir DIR]
 
-- a network shape's first readings through training.probabilities (its trace), and the next;
+- a network shape's first readings through steps.probabilities (its trace), and the next;
 - a batch size's first call of make_steps's compiled steps (its trace), and the next;
 - styling MNIST's 55,000 training digits (pen styles) and redrawing them;
 - model.predict on one digit against make_predictor's traced pass.
@@ -21,10 +21,11 @@ import numpy as np
 import tensorflow as tf
 
 from digitpad.data import load_mnist
+from digitpad.knobs import TrainConfig
 from digitpad.model import build_mlp, make_predictor
 from digitpad.pen_styles import add_pen_styles
 from digitpad.redraw import redraw_all
-from digitpad.training import TrainConfig, knobs, make_adam, make_steps, predict_with
+from digitpad.steps import make_adam, make_steps, predict_with, step_settings
 from tests.harness.timing import median_ms
 
 SHAPES = [(512, 256, 128), (1500,), (64, 32)]
@@ -53,7 +54,7 @@ def main() -> None:
         run, slots = make_steps(batch, False), make_adam(weights)
 
         def call(weights=weights, slots=slots, run=run) -> None:
-            run(weights, slots, knobs(TrainConfig()), tf.constant(0), tf.constant(10), x, y)
+            run(weights, slots, step_settings(TrainConfig()), tf.constant(0), tf.constant(10), x, y)
 
         print(f"make_steps, batch {batch}: first call of 10 steps {seconds(call):.2f} s, "
               f"next {seconds(call):.3f} s")

@@ -15,14 +15,16 @@ from digitpad.knobs import ConfigError, TrainConfig
 from digitpad.model import build_mlp, make_predictor
 from digitpad.pen_styles import add_pen_styles
 from digitpad.redraw import redraw_all
-from digitpad.training import (
-    Diverged,
-    Progress,
+from digitpad.steps import (
     learning_rate,
     logits,
     make_steps,
     smoothed_cross_entropy,
     step_settings,
+)
+from digitpad.training import (
+    Diverged,
+    Progress,
     train,
     training_digits,
 )
