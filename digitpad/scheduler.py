@@ -105,6 +105,7 @@ class Scheduler:
         self.lock = threading.Lock()
         self.pace = 1.0  # measured time over expected_seconds, learned from the runs' reports
         self.ready = threading.Event()  # set once a worker has loaded TensorFlow and MNIST
+        self.started = time.monotonic()  # when the workers began loading
         threading.Thread(target=self.listen, daemon=True).start()
         threading.Thread(target=self.stop_unwatched, daemon=True).start()
 
