@@ -11,6 +11,7 @@ from digitpad.classdata.store import (
     RATE_SECONDS,
     SAVED,
     TOO_FAST,
+    UNDO_SECONDS,
     ClassData,
     ClassDataError,
     Drawing,
@@ -20,5 +21,5 @@ from digitpad.classdata.store import (
 )
 
 __all__ = ["DEFAULT_DB", "DEFAULT_LIMIT", "FULL", "MAX_DRAWING_BYTES", "MIGRATIONS", "NOT_A_DIGIT",
-           "RATE_LIMIT", "RATE_SECONDS", "SAVED", "TOO_FAST", "ClassData", "ClassDataError",
-           "Drawing", "NotSaved", "encode_strokes", "session_id"]
+           "RATE_LIMIT", "RATE_SECONDS", "SAVED", "TOO_FAST", "UNDO_SECONDS", "ClassData",
+           "ClassDataError", "Drawing", "NotSaved", "encode_strokes", "session_id"]

@@ -39,6 +39,7 @@ TOO_FAST = "You have saved many drawings in a minute; wait a little."
 FULL = ("The class's collection is full: nothing more can be saved until the person running "
         "the app makes room.")
 NOT_A_DIGIT = "Tap one of the ten digits 0 to 9."
+UNDO_SECONDS = 60.0  # a saved drawing can be taken back by its session this long
 
 # Each entry brings the schema from version i to i + 1 (PRAGMA user_version); never edit one
 # that has shipped, append a new one.
@@ -182,6 +183,15 @@ class ClassData:
             row = self.connection.execute("SELECT id FROM drawings WHERE key = ?",
                                           (drawing_key(session, strokes),)).fetchone()
         return None if row is None else row[0]
+
+    def forget(self, session: str, strokes: Strokes, now: float | None = None) -> bool:
+        """Take back a session's drawing saved less than UNDO_SECONDS ago (a wrong tap); True
+        if it was deleted."""
+        now = time.time() if now is None else now
+        with self.lock, transaction(self.connection):
+            return self.connection.execute(
+                "DELETE FROM drawings WHERE key = ? AND created > ?",
+                (drawing_key(session, strokes), now - UNDO_SECONDS)).rowcount == 1
 
     def drawings(self) -> list[Drawing]:
         """Every drawing, oldest first."""

@@ -1,0 +1,63 @@
+"""How often the network is right at each level of its own certainty: the figures behind the Draw
+tab's wording (views/draw.py: SURE, LOOKS_LIKE_NOTHING).
+
+    python -m bench.confidence [--model model/digitpad.keras]
+
+For every pen-drawn digit in data/pendigits-dev.json.gz (drawn as the pad draws them) and the
+10,000 MNIST test digits: the top probability the model gives, and whether that digit is right.
+Prints, by band of top probability, the share of digits in the band and how many of them are read
+right; then the accuracy above and below each threshold the page uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from digitpad.data import SHIPPED_DRAWINGS, load_mnist
+from digitpad.model import SHIPPED_MODEL, load_model, make_predictor
+from digitpad.scoring import predict_all, stroke_digits
+from digitpad.strokes import load_strokes
+from digitpad.views.draw import LOOKS_LIKE_NOTHING, SURE
+
+BANDS = [0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.97, 1.01]
+
+
+def top_and_right(probabilities: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each digit's top probability, and whether its likeliest digit is the label."""
+    return probabilities.max(axis=1), probabilities.argmax(axis=1) == labels
+
+
+def report(name: str, top: np.ndarray, right: np.ndarray) -> None:
+    print(f"\n{name}: {len(top):,} digits, {right.mean():.1%} read right")
+    print("top probability   share of digits   read right")
+    for low, high in zip(BANDS, BANDS[1:], strict=False):
+        inside = (top >= low) & (top < high)
+        if inside.any():
+            print(f"  {low:4.2f} to {min(high, 1):4.2f}     {inside.mean():7.2%}          "
+                  f"{right[inside].mean():6.1%}  ({inside.sum():,})")
+    for threshold in (SURE, LOOKS_LIKE_NOTHING):
+        above, below = top >= threshold, top < threshold
+        print(f"  at or above {threshold:.0%}: {right[above].mean():.1%} right "
+              f"({above.mean():.1%} of digits); below: "
+              f"{right[below].mean() if below.any() else float('nan'):.1%} right "
+              f"({below.mean():.1%})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=str(SHIPPED_MODEL))
+    args = parser.parse_args()
+    predict = make_predictor(load_model(args.model))
+    records = load_strokes(SHIPPED_DRAWINGS)
+    labels = np.array([r["label"] for r in records])
+    report("pen-drawn digits (pendigits dev set)",
+           *top_and_right(predict_all(predict, stroke_digits(records)), labels))
+    data = load_mnist()
+    report("MNIST test", *top_and_right(predict_all(predict, data.x_test), data.y_test))
+
+
+if __name__ == "__main__":
+    main()
