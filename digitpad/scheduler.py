@@ -72,6 +72,9 @@ class Ticket:
         self.watched = time.monotonic()
 
 
+SCORING_NOTE = "trained; now scoring it on the test digits and the pen-drawn ones"
+
+
 def expected_seconds(config: TrainConfig) -> float:
     """A rough time for a whole run here, from its arithmetic."""
     sizes = [784, *config.hidden, 10]
@@ -158,6 +161,8 @@ class Scheduler:
             runs = "run" if len(ahead) == 1 else "runs"
             return (f"waiting: {len(ahead)} {runs} ahead of yours · "
                     f"{time_left(left + sum(self.seconds_left(t) for t in ahead))}")
+        if ticket.done >= ticket.config.iterations:
+            return SCORING_NOTE
         runs = "run" if len(others) == 1 else "runs"
         others_note = f" · {len(others)} other {runs} on the server" if others else ""
         return f"training{others_note} · {time_left(left)}"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -24,14 +26,15 @@ from digitpad.views.draw import (
 )
 from digitpad.views.train import active_model_html
 
+BACK = "Back to the shipped model"
 UPLOAD_SECTION = "Or upload a photo or scan of a digit"
 PAD_JS = (ASSETS / "pad.js").read_text()
 CANVAS_BOX = 440  # on-screen size of the drawing pad, CSS pixels
 PAD_NAME = "Drawing pad"
 PAD_HINT = "Draw a digit here"
 PAD_HOW = ("Draw one digit here with a mouse, a finger or a pen; the answer follows each stroke. "
-           "Ctrl+Z undoes a stroke. Without a pointer, open \"Or upload a photo or scan of a "
-           "digit\" below and choose an example or a file.")
+           "Ctrl+Z undoes a stroke. Without a pointer: the upload section below the pad has "
+           "examples to choose, or takes a photo or scan of a digit.")
 PAD = f"""<div class="dp-pad">
   <canvas data-size="{CANVAS_SIZE}" data-brush="{BRUSH_WIDTH}" tabindex="0" role="img"
           aria-label="{PAD_NAME}" aria-describedby="dp-pad-how"></canvas>
@@ -70,6 +73,29 @@ new MutationObserver(() => {
   if (document.activeElement?.closest('#upload-section')) shown.focus();
 }).observe(element, { childList: true, subtree: true });"""
 
+EXAMPLES = sorted(ASSETS.glob("example-*.png"))  # example-<digit>-<surface>.png
+SURFACES = {"chalkboard": "in chalk on a board", "paper": "on paper",
+            "transparent": "on a see-through background"}
+EXAMPLE_NAME = "an example {digit}, {surface}"
+
+
+def example_name(path: Path) -> str:
+    """What a screen reader says for an example's thumbnail: "an example 7, on paper"."""
+    _, digit, surface = path.stem.split("-")
+    return EXAMPLE_NAME.format(digit=digit, surface=SURFACES.get(surface, surface))
+
+
+# Gradio's example thumbnails are buttons holding an image with an empty alt: they get a name
+# from their file, whenever Gradio draws them (the upload section draws them once opened).
+NAME_EXAMPLES_JS = f"""
+const exampleNames = {json.dumps({path.name: example_name(path) for path in EXAMPLES})};""" + """
+const nameExamples = () => document.querySelectorAll('#examples button').forEach((button) => {
+  const name = exampleNames[button.querySelector('img')?.src.split('/').pop()];
+  if (name && button.getAttribute('aria-label') !== name) button.setAttribute('aria-label', name);
+});
+new MutationObserver(nameExamples).observe(document.body, { childList: true, subtree: true });
+nameExamples();"""
+
 
 def shows_pad_answers(panel: str) -> str:
     """JS for an answer panel: show the panel's part of each answer the pad fetches (pad.js)."""
@@ -92,9 +118,13 @@ class DrawTab:
         with gr.Tab("Draw"):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=0, min_width=CANVAS_BOX, elem_id="pad-column"):
-                    self.pad = gr.HTML([], html_template=PAD, js_on_load=PAD_JS,
+                    self.pad = gr.HTML([], html_template=PAD, js_on_load=PAD_JS + NAME_EXAMPLES_JS,
                                        apply_default_css=False, elem_id="pad")
                 with gr.Column(scale=1):
+                    with gr.Row(elem_id="model-row"):  # which model reads, beside its answer
+                        self.active = gr.HTML(active_model_html(None), elem_id="active")
+                        self.back = gr.Button(BACK, size="sm", scale=0, visible=False,
+                                              elem_id="shipped")
                     self.result = gr.HTML(result_html(None), elem_id="result",
                                           js_on_load=ANNOUNCE_JS + shows_pad_answers("result"))
                     self.correct = (gr.HTML("", elem_id="correct",
@@ -102,16 +132,12 @@ class DrawTab:
                                     if shared.classdata is not None else None)
                     self.seen = gr.HTML(seen_html(None), elem_id="seen",
                                         js_on_load=shows_pad_answers("seen"))
-            with gr.Row():
-                self.active = gr.HTML(active_model_html(None), elem_id="active")
-                self.back = gr.Button("Back to the shipped model", size="sm", scale=0,
-                                      visible=False, elem_id="shipped")
             with gr.Accordion(UPLOAD_SECTION, open=False, elem_id="upload-section"):
                 self.upload = gr.Image(type="filepath", sources=["upload", "clipboard"],
                                        label="Photo or scan", height=240, elem_id="upload")
                 self.upload.preprocess = file_as_sent
-                gr.Examples(sorted(str(p) for p in ASSETS.glob("example-*.png")), self.upload,
-                            label="Examples")
+                gr.Examples([str(path) for path in EXAMPLES], self.upload, label="Examples",
+                            elem_id="examples")
         # the pad fetches its answers from /api/pad itself (pad.js): no Gradio event per stroke
         self.upload.change(self.read_upload, [self.upload, state], self.answers,
                            show_progress="hidden", api_visibility="private")
