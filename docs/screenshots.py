@@ -95,7 +95,7 @@ def correct_class(page) -> None:
 
 def open_tab(page, name: str, ready: str) -> None:
     page.get_by_role("tab", name=name, exact=True).click()
-    page.wait_for_selector(ready, timeout=WAIT * 1000)
+    page.wait_for_selector(ready, timeout=TRAIN_TIMEOUT * 1000)  # Look inside scores first
     page.wait_for_timeout(800)
 
 

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
          "device_scale_factor": 2}
+INSIDE_TIMEOUT = 180  # seconds for Look inside's first opening: it scores the model on MNIST
 RUN_TIMEOUT = 600  # seconds for a short run to wait for its worker, train and be scored
 TABS = ["Draw", "Train", "Look inside", "Class drawings"]
 AXE = Axe()
@@ -44,9 +45,9 @@ def draw_one(page) -> int:
     return wait_for_prediction(page, before)
 
 
-def open_tab(page, name: str, ready: str) -> None:
+def open_tab(page, name: str, ready: str, timeout: float = WAIT) -> None:
     page.get_by_role("tab", name=name, exact=True).click()
-    page.wait_for_selector(ready, timeout=WAIT * 1000)
+    page.wait_for_selector(ready, timeout=timeout * 1000)
     page.wait_for_timeout(500)
 
 
@@ -72,7 +73,7 @@ def test_look_inside_and_class_drawings_in_use_have_no_serious_problems(page):
     assert draw_one(page) == 1
     page.click('#correct button[data-digit="1"]')
     page.wait_for_selector("#correct .dp-quiet", timeout=WAIT * 1000)
-    open_tab(page, "Look inside", "#why img")
+    open_tab(page, "Look inside", "#why img", INSIDE_TIMEOUT)
     assert serious_problems(page) == []
     open_tab(page, "Class drawings", "#class-gallery .dp-class-tiles img")
     assert serious_problems(page) == []
