@@ -81,7 +81,7 @@ def main() -> None:
     tops = []
     for shape in no_digits():
         try:
-            tops.append(float(predict(drawing_digit(shape)[None])[0].max()))
+            tops.append(float(predict(drawing_digit([s.tolist() for s in shape])[None])[0].max()))
         except NoInk:
             continue
     tops = np.array(tops)
