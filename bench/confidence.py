@@ -25,7 +25,7 @@ from digitpad.scoring import predict_all, stroke_digits
 from digitpad.strokes import load_strokes
 from digitpad.views.draw import LOOKS_LIKE_NOTHING, SURE
 
-BANDS = [0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.97, 1.01]
+BANDS = [0.0, 0.3, 0.45, 0.6, 0.7, 0.8, 0.9, 0.97, 1.01]
 
 
 def top_and_right(probabilities: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

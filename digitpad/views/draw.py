@@ -18,7 +18,7 @@ NOTHING_DRAWN = "Draw a digit"  # what the answer panel says before there is any
 # at or above SURE the digit is named; below it the answer is worded as a guess; below
 # LOOKS_LIKE_NOTHING the drawing is said to look like no digit much.
 SURE = 0.6
-LOOKS_LIKE_NOTHING = 0.35
+LOOKS_LIKE_NOTHING = 0.45
 # what the page says, one sentence each
 NAMED = "It's {article} {digit} ({percent} sure)"
 GUESS = "Not sure: maybe {digit}, maybe {runner_up}"
