@@ -125,7 +125,8 @@ def test_each_new_answer_is_announced_once_politely(page):
 
 
 def test_keyboard_alone_reads_an_example_and_lands_on_its_answer(page):
-    tab_to(page, f"e => e.textContent.trim() === '{UPLOAD_ACCORDION}'")
+    tab_to(page, f"e => e.matches('#upload-section button') && "
+                 f"e.textContent.includes('{UPLOAD_ACCORDION}')")
     page.keyboard.press("Enter")
     page.get_by_role("button", name="an example 7, on paper").wait_for(timeout=WAIT * 1000)
     before = result_html(page)
@@ -155,7 +156,8 @@ def test_with_reduced_motion_nothing_animates(browser, app_server, motion):
         page = open_app(context.new_page(), app_server)
         assert draw_one(page) == 1
         page.get_by_role("tab", name="Train", exact=True).click()
-        page.wait_for_selector("#progress .dp-progress-fill", timeout=WAIT * 1000)
+        page.wait_for_selector("#progress .dp-progress-fill", state="attached",
+                               timeout=WAIT * 1000)
         if motion == "reduce":
             assert motion_seconds(page) <= 0.001
         else:
