@@ -14,11 +14,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from digitpad.classdata import ClassData
+    from digitpad.data import Mnist
+    from digitpad.scheduler import Scheduler
+    from digitpad.ui.context import Shared
 
 # Only the standard library at the top: each training worker imports this file again as it
 # starts (multiprocessing's spawn), before it can arrange to end with the app. The rest is
@@ -26,6 +31,15 @@ if TYPE_CHECKING:
 
 TRAINING_OFF = "Training is off on this server: its MNIST files are missing or damaged."
 DEFAULT_MAX_WORKERS = 4  # training processes by default: one per core, up to this many
+# a training worker loads TensorFlow and MNIST as the server did before starting it, then
+# trains a few steps: about this many times as long
+WORKER_WARMUP_FACTOR = 1.5
+READY = "digitpad is ready: open {url}"
+SHARE_HINT = "For a public link that works from anywhere, start it with --share."
+SHARED = "Public link (for 72 hours): {url}"
+TRAINING_WARMING = "Training ready in about {seconds} s (its workers are loading TensorFlow)."
+TRAINING_READY = "Training ready."
+
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -86,33 +100,35 @@ def open_classdata(path: str, limit: int) -> ClassData | None:
         return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    from gradio.utils import get_upload_folder
-    from starlette.middleware import Middleware
-
-    from digitpad import api
+def training_data(data_dir: str | None) -> tuple[Mnist | None, str | None]:
+    """MNIST, or None and the page's sentence saying training is off (with a warning)."""
     from digitpad.data import MnistError, load_mnist
-    from digitpad.limits import UPLOAD_LIMIT, BodyLimit
+
+    try:
+        return load_mnist(data_dir), None
+    except MnistError as e:
+        print(f"warning: training is off: {e} (pass --data-dir FOLDER)", file=sys.stderr)
+        return None, TRAINING_OFF
+
+
+def main(argv: list[str] | None = None) -> int:
+    from digitpad.quiet import import_tensorflow_quietly
+
+    started = time.monotonic()
+    import_tensorflow_quietly()  # before any module of ours imports it
+    args = parse_args(argv)
     from digitpad.model import ModelError, load_model
     from digitpad.reading import Reader
     from digitpad.scheduler import Scheduler
     from digitpad.scoring import DrawingsLoader
-    from digitpad.ui import ASSETS
     from digitpad.ui.context import Shared
-    from digitpad.ui.page import build
-    from digitpad.uploads import CACHE, UploadGuard
 
     try:
         model = load_model(args.model)
     except ModelError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    try:
-        data, problem = load_mnist(args.data_dir), None
-    except MnistError as e:
-        print(f"warning: training is off: {e} (pass --data-dir FOLDER)", file=sys.stderr)
-        data, problem = None, TRAINING_OFF
+    data, problem = training_data(args.data_dir)
     if args.host == "0.0.0.0":
         print(f"warning: listening on all interfaces; students open http://<this machine's "
               f"address>:{args.port}", file=sys.stderr)
@@ -124,16 +140,55 @@ def main(argv: list[str] | None = None) -> int:
     shared = Shared(Reader("the shipped model", model).traced(), data, problem,
                     DrawingsLoader(Path(args.drawings)), trainer,
                     open_classdata(args.db, args.db_limit))
+    serve(shared, args, started)
+    return 0
+
+
+def serve(shared: Shared, args: argparse.Namespace, started: float) -> None:
+    """The page, with the plain HTTP API's routes first, until the app is stopped."""
+    from gradio.utils import get_upload_folder
+    from starlette.middleware import Middleware
+
+    from digitpad import api
+    from digitpad.limits import UPLOAD_LIMIT, BodyLimit
+    from digitpad.ui import ASSETS
+    from digitpad.ui.page import build
+    from digitpad.uploads import CACHE, UploadGuard
+
     demo = build(shared, args.cache_seconds)
     CACHE.start(Path(get_upload_folder()), args.cache_mb)  # what is cached by now stays
     demo.queue(default_concurrency_limit=4)
-    # the FastAPI app Gradio makes starts with the plain HTTP API's routes (digitpad/api.py)
+    # quiet: the app says itself when it is ready, and offers its own --share, not launch()'s
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,
                 css=(ASSETS / "app.css").read_text(), max_file_size=UPLOAD_LIMIT,
                 app_kwargs={"routes": api.routes,
                             "lifespan": api.lifespan(shared.models, shared.classdata),
-                            "middleware": [Middleware(BodyLimit), Middleware(UploadGuard)]})
-    return 0
+                            "middleware": [Middleware(BodyLimit), Middleware(UploadGuard)]},
+                quiet=True, prevent_thread_lock=True)
+    say_ready(demo.local_url, demo.share_url, shared.trainer, started)
+    demo.block_thread()
+
+
+def say_ready(local_url: str, share_url: str | None, trainer: Scheduler | None,
+              started: float) -> None:
+    """Tell the terminal the page is ready, and when training will be: now, or in about as long
+    as the server took to load what a worker loads (said again once it is)."""
+    print(READY.format(url=local_url), flush=True)
+    print(SHARED.format(url=share_url) if share_url else SHARE_HINT, flush=True)
+    if trainer is None:
+        return
+    if trainer.ready.is_set():
+        print(TRAINING_READY, flush=True)
+        return
+    loading = trainer.started - started  # the server's own TensorFlow and MNIST
+    left = max(5, round(WORKER_WARMUP_FACTOR * loading - (time.monotonic() - trainer.started)))
+    print(TRAINING_WARMING.format(seconds=left), flush=True)
+
+    def when_warm() -> None:
+        trainer.ready.wait()
+        print(TRAINING_READY, flush=True)
+
+    threading.Thread(target=when_warm, daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ WATCH = """() => {
   const answer = () => {
     const shown = document.querySelector('#result .dp-result');
     if (!shown) return '';
-    return shown.querySelector('.dp-digit').textContent + ' ' +
+    return (shown.dataset.best ?? '?') + ' ' +
       [...shown.querySelectorAll('.dp-bar')].map(bar => bar.dataset.p).join(' ');
   };
   const stroke = window.__stroke = {armed: false};

@@ -72,6 +72,9 @@ class Ticket:
         self.watched = time.monotonic()
 
 
+SCORING_NOTE = "trained; now scoring it on the test digits and the pen-drawn ones"
+
+
 def expected_seconds(config: TrainConfig) -> float:
     """A rough time for a whole run here, from its arithmetic."""
     sizes = [784, *config.hidden, 10]
@@ -105,6 +108,7 @@ class Scheduler:
         self.lock = threading.Lock()
         self.pace = 1.0  # measured time over expected_seconds, learned from the runs' reports
         self.ready = threading.Event()  # set once a worker has loaded TensorFlow and MNIST
+        self.started = time.monotonic()  # when the workers began loading
         threading.Thread(target=self.listen, daemon=True).start()
         threading.Thread(target=self.stop_unwatched, daemon=True).start()
 
@@ -157,6 +161,8 @@ class Scheduler:
             runs = "run" if len(ahead) == 1 else "runs"
             return (f"waiting: {len(ahead)} {runs} ahead of yours · "
                     f"{time_left(left + sum(self.seconds_left(t) for t in ahead))}")
+        if ticket.done >= ticket.config.iterations:
+            return SCORING_NOTE
         runs = "run" if len(others) == 1 else "runs"
         others_note = f" · {len(others)} other {runs} on the server" if others else ""
         return f"training{others_note} · {time_left(left)}"

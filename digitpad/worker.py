@@ -145,10 +145,9 @@ def worker_main(inbox: Any, outbox: Any, data_dir: str | None, drawings: str | N
     os.nice(5)  # the server's own requests come first, three to one when both want a core
     if not KERNEL_ENDS_WORKER:
         threading.Thread(target=exit_with_server, args=(server,), daemon=True).start()
-    import tensorflow as tf
+    from digitpad.quiet import import_tensorflow_quietly
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    import_tensorflow_quietly(threads)
     from digitpad.data import load_mnist
     from digitpad.scoring import load_drawings
     from digitpad.training import TrainConfig, train

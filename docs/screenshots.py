@@ -1,13 +1,14 @@
-"""Regenerate the README's screenshots: the Draw tab on a desktop, a projector and a phone, the
-Train tab after a short run, and Class drawings after a few corrections.
+"""Regenerate the README's screenshots: every tab on a laptop and on a phone, and the Draw tab
+on a projector.
 
-    python -m docs.screenshots [--only draw,projector,phone,train,class]
-                               [--model model/digitpad.keras]
+    python -m docs.screenshots [--only laptop,phone,projector] [--model model/digitpad.keras]
 
 Starts the app on a free port, keeping corrections in a temporary database, and drives Debian's
-Chromium as the browser tests do; each view draws a real pen-drawn digit (a 3 from the pendigits
-set; with a finger on the phone); "class" draws two of each digit and taps what each one is.
-Writes docs/screenshot-{draw,projector,phone,train,class}.png.
+Chromium as the browser tests do. On each device: the Draw tab after a real pen-drawn digit (a 3
+from the pendigits set; with a finger on the phone), Look inside for it, the Train tab after a
+short run, and Class drawings (the laptop first draws two of each digit and taps what each is).
+Writes docs/screenshot-{draw,inside,train,class}.png for the laptop,
+docs/screenshot-phone{,-inside,-train,-class}.png for the phone, docs/screenshot-projector.png.
 """
 
 from __future__ import annotations
@@ -37,13 +38,19 @@ PENDIGITS = SHIPPED_DRAWINGS
 DIGIT = 3
 TRAIN_ITERATIONS = 300
 TRAIN_TIMEOUT = 600  # seconds for the short run to train and be scored on a busy machine
-VIEWS = {  # name: browser context options
-    "draw": {"viewport": VIEWPORT},
-    "projector": {"viewport": {"width": 1920, "height": 1080}, "device_scale_factor": 1},
+DEVICES = {  # name: browser context options
+    "laptop": {"viewport": VIEWPORT},
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
               "device_scale_factor": 2},
-    "train": {"viewport": VIEWPORT},
-    "class": {"viewport": VIEWPORT},
+    "projector": {"viewport": {"width": 1920, "height": 1080}, "device_scale_factor": 1},
+}
+SHOTS = {  # (device, tab): file name
+    ("laptop", "draw"): "screenshot-draw.png", ("laptop", "inside"): "screenshot-inside.png",
+    ("laptop", "train"): "screenshot-train.png", ("laptop", "class"): "screenshot-class.png",
+    ("phone", "draw"): "screenshot-phone.png", ("phone", "inside"): "screenshot-phone-inside.png",
+    ("phone", "train"): "screenshot-phone-train.png",
+    ("phone", "class"): "screenshot-phone-class.png",
+    ("projector", "draw"): "screenshot-projector.png",
 }
 CLASS_PER_DIGIT = 2  # pen-drawn digits of each kind corrected for the "class" view
 
@@ -69,37 +76,62 @@ def train_view(page) -> None:
     box.press("Enter")
     page.click("#train")
     page.wait_for_selector("#status .dp-scores", timeout=TRAIN_TIMEOUT * 1000)
+    page.wait_for_selector("#model-id .dp-run-id", state="attached", timeout=WAIT * 1000)
     page.wait_for_timeout(500)  # the runs table and curves arrive with the scores
 
 
-def class_view(page) -> None:
-    """Draw CLASS_PER_DIGIT pen-drawn digits of each kind, tap what each is, then open Class
-    drawings."""
+def correct_class(page) -> None:
+    """Draw CLASS_PER_DIGIT pen-drawn digits of each kind and tap what each is."""
     records = load_strokes(PENDIGITS)
     chosen = [r for d in range(10) for r in [r for r in records
                                              if r["label"] == d][:CLASS_PER_DIGIT]]
-    for i, record in enumerate(chosen):
-        if i:
-            clear_canvas(page)
+    for record in chosen:
+        clear_canvas(page)
         draw_view(page, "class", fit_to_canvas(record["strokes"]))
         page.click(f'#correct button[data-digit="{record["label"]}"]')
         page.wait_for_selector("#correct .dp-quiet", timeout=WAIT * 1000)
-    page.get_by_role("tab", name="Class drawings").click()
-    page.wait_for_selector(".dp-class-tiles img", timeout=WAIT * 1000)
-    page.wait_for_timeout(500)
+    clear_canvas(page)
+
+
+def open_tab(page, name: str, ready: str) -> None:
+    page.get_by_role("tab", name=name, exact=True).click()
+    page.wait_for_selector(ready, timeout=TRAIN_TIMEOUT * 1000)  # Look inside scores first
+    page.wait_for_timeout(800)
+
+
+def shoot(page, device: str, tab: str) -> None:
+    path = DOCS / SHOTS[(device, tab)]
+    page.screenshot(path=str(path), full_page=device == "phone" or tab != "draw")
+    print(f"wrote {path.relative_to(REPO)}")
+
+
+def tour(page, device: str, strokes: list) -> None:
+    """Every tab this device is shot on, in an order that gives each something to show."""
+    if device == "laptop":
+        correct_class(page)
+    draw_view(page, device, strokes)
+    shoot(page, device, "draw")
+    if device == "projector":
+        return
+    open_tab(page, "Look inside", "#why img")
+    shoot(page, device, "inside")
+    open_tab(page, "Class drawings", ".dp-class-tiles img")
+    shoot(page, device, "class")
+    train_view(page)
+    shoot(page, device, "train")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", default=",".join(VIEWS),
-                        help="comma-separated views to make: " + ", ".join(VIEWS))
+    parser.add_argument("--only", default=",".join(DEVICES),
+                        help="comma-separated devices to shoot on: " + ", ".join(DEVICES))
     parser.add_argument("--model", default=MODEL)
     args = parser.parse_args()
     names = [n for n in args.only.split(",") if n]
-    unknown = set(names) - set(VIEWS)
+    unknown = set(names) - set(DEVICES)
     if unknown:
-        parser.error(f"unknown views: {', '.join(sorted(unknown))}")
+        parser.error(f"unknown devices: {', '.join(sorted(unknown))}")
     strokes = pen_digit()
     from playwright.sync_api import sync_playwright
 
@@ -108,17 +140,8 @@ def main() -> int:
           sync_playwright() as playwright):
         chromium = launch_chromium(playwright)
         for name in names:
-            context = chromium.new_context(**VIEWS[name])
-            page = open_app(context.new_page(), url)
-            if name == "train":
-                train_view(page)
-            elif name == "class":
-                class_view(page)
-            else:
-                draw_view(page, name, strokes)
-            path = DOCS / f"screenshot-{name}.png"
-            page.screenshot(path=str(path), full_page=name in ("phone", "train", "class"))
-            print(f"wrote {path.relative_to(REPO)}")
+            context = chromium.new_context(**DEVICES[name])
+            tour(open_app(context.new_page(), url), name, strokes)
             context.close()
         chromium.close()
     return 0

@@ -27,6 +27,7 @@ from digitpad.classdata import (
     RATE_SECONDS,
     SAVED,
     TOO_FAST,
+    UNDO_SECONDS,
     UNREACHABLE,
     ClassData,
     ClassDataError,
@@ -42,6 +43,7 @@ from digitpad.model import SHIPPED_MODEL, load_model
 from digitpad.reading import Reader, drawing_digit, read_drawing
 from digitpad.scoring import stroke_digits
 from digitpad.strokes import MAX_POINTS, MAX_STROKES, fit_to_canvas, load_strokes, pad_strokes
+from digitpad.views.draw import SAVED_AS
 from tests.harness.browser import one_strokes, zero_strokes
 from tests.harness.server import (
     REPO,
@@ -155,6 +157,18 @@ def test_saved_drawing_is_kept_as_drawn_and_read_and_a_second_tap_adds_nothing(s
     # another session drawing the same strokes is another drawing
     assert save(db, reader, strokes, 1, session="other") == SAVED
     assert len(db.drawings()) == 2
+
+
+def test_forget_takes_back_only_the_sessions_own_recent_drawing(store, reader):
+    db = ClassData(store)
+    strokes = as_sent(zero_strokes())
+    assert save(db, reader, strokes, 0, session="mine", now=1000.0) == SAVED
+    assert save(db, reader, strokes, 0, session="theirs", now=1000.0) == SAVED
+    assert not db.forget("mine", pad_strokes(strokes), now=1000.0 + UNDO_SECONDS + 1)  # too late
+    assert not db.forget("nobody", pad_strokes(strokes), now=1001.0)
+    assert db.forget("mine", pad_strokes(strokes), now=1001.0)
+    assert [d.session for d in db.drawings()] == [session_id("theirs")]
+    assert not db.forget("mine", pad_strokes(strokes), now=1002.0)  # already gone
 
 
 @pytest.mark.parametrize("label", [10, -1, "3", True, 3.0, None])
@@ -399,12 +413,28 @@ def test_thirty_people_saving_at_once_lose_nothing(served):
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
-    assert all(SAVED in (a or "") for a in answers), answers
+    assert all(SAVED_AS.format(digit=0) in (a or "") for a in answers), answers
     sessions = {session_id(f"student-{i}") for i in range(STUDENTS)}
     drawings = [d for d in ClassData(path).drawings() if d.session in sessions]
     assert len(drawings) == STUDENTS
     assert len({d.id for d in drawings}) == len({d.session for d in drawings}) == STUDENTS
     assert gallery_counts(url)[0] == STUDENTS  # nothing else here saves a 0
+
+
+def test_a_wrong_tap_is_undone_within_a_minute_and_only_that_drawing(served):
+    url, path = served
+    event = page_event(url, "correct", "click")
+    kept, wrong = shifted(zero_strokes(), 41), shifted(zero_strokes(), 42)
+    with httpx.Client(timeout=60) as client:
+        assert "dp-undo-save" in send_correction(client, url, event, kept, 0, "undoer")
+        assert "dp-undo-save" in send_correction(client, url, event, wrong, 8, "undoer")
+        answer = client.post(url + "gradio_api/run/predict", json={
+            "data": [wrong, None], "fn_index": event[0], "trigger_id": event[1],
+            "session_hash": "undoer", "event_data": {"undo": True}})
+        shown = answer.json()["data"][0]
+    assert "Not kept" in shown and " disabled" not in shown  # tap again, the right digit
+    mine = [d for d in ClassData(path).drawings() if d.session == session_id("undoer")]
+    assert [d.label for d in mine] == [0]
 
 
 def test_server_checks_what_it_is_sent(served):
@@ -420,7 +450,7 @@ def test_server_checks_what_it_is_sent(served):
         strokes = shifted(one_strokes(), 3)
         for _ in range(2):  # the second tap on the same drawing
             shown = send_correction(client, url, event, strokes, 1, "twice")
-            assert SAVED in shown and shown.count(" disabled") == 10
+            assert SAVED_AS.format(digit=1) in shown and shown.count(" disabled") == 10
         for i in range(RATE_LIMIT):
             send_correction(client, url, event, shifted(one_strokes(), 10 + i), 1, "fast")
         assert TOO_FAST in send_correction(client, url, event, shifted(one_strokes(), 40), 1,
@@ -455,15 +485,15 @@ def test_a_copy_killed_in_the_middle_of_saves_loses_nothing_it_said_was_saved(st
         os.kill(app_pid(url), signal.SIGKILL)
         for thread in threads:
             thread.join(timeout=60)
-    assert SAVED in shown
-    said_saved = sum(SAVED in answer for answer in answers.values())
+    assert SAVED_AS.format(digit=6) in shown
+    said_saved = sum(SAVED_AS.format(digit=1) in answer for answer in answers.values())
     assert said_saved >= 10
     listed = cli("--db", store, "list")
     assert listed.returncode == 0 and "\t6\t0\t1\tthe shipped model" in listed.stdout
     kept = {(d.session, json.dumps(d.strokes)) for d in ClassData(store).drawings()}
     for key, answer in answers.items():
         person, i = map(int, key.split("-"))
-        if SAVED in answer:
+        if SAVED_AS.format(digit=1) in answer:
             assert (session_id(f"saver-{person}"),
                     json.dumps(shifted(one_strokes(), i))) in kept, key
     with running_app(args=("--db", store)) as url:

@@ -11,6 +11,7 @@ from digitpad.classdata.store import (
     SAVED,
     STORE_DOWN,
     TOO_FAST,
+    UNDO_SECONDS,
     UNREACHABLE,
     ClassData,
     ClassDataError,
@@ -23,6 +24,6 @@ from digitpad.classdata.store import (
 )
 
 __all__ = ["DEFAULT_DB", "DEFAULT_LIMIT", "FULL", "MAX_DRAWING_BYTES", "NOT_A_DIGIT",
-           "RATE_LIMIT", "RATE_SECONDS", "SAVED", "STORE_DOWN", "TOO_FAST", "UNREACHABLE",
-           "ClassData", "ClassDataError", "Drawing", "NotSaved", "Unreachable", "default_db",
-           "encode_strokes", "session_id"]
+           "RATE_LIMIT", "RATE_SECONDS", "SAVED", "STORE_DOWN", "TOO_FAST", "UNDO_SECONDS",
+           "UNREACHABLE", "ClassData", "ClassDataError", "Drawing", "NotSaved", "Unreachable",
+           "default_db", "encode_strokes", "session_id"]

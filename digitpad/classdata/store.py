@@ -39,6 +39,7 @@ STORE_DOWN = ("The class's drawings cannot be reached right now. Drawing and tra
               "press Refresh in a minute.")
 UNREACHABLE = ("Your drawing could not be kept: the class's collection cannot be reached right "
                "now. Drawing and training go on; try saving again in a minute.")
+UNDO_SECONDS = 60.0  # a saved drawing can be taken back by its session this long
 
 
 class ClassDataError(Exception):
@@ -193,6 +194,14 @@ class ClassData:
             row = query("SELECT id FROM drawings WHERE key = ?",
                         (drawing_key(session, strokes),)).fetchone()
         return None if row is None else row[0]
+
+    def forget(self, session: str, strokes: Strokes, now: float | None = None) -> bool:
+        """Take back a session's drawing saved less than UNDO_SECONDS ago (a wrong tap); True
+        if it was deleted."""
+        now = time.time() if now is None else now
+        with self.transaction() as query:
+            return query("DELETE FROM drawings WHERE key = ? AND created > ?",
+                         (drawing_key(session, strokes), now - UNDO_SECONDS)).rowcount == 1
 
     def drawings(self) -> list[Drawing]:
         """Every drawing, oldest first."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -25,25 +27,75 @@ from digitpad.views.draw import (
 )
 from digitpad.views.train import active_model_html
 
+BACK = "Back to the shipped model"
+UPLOAD_SECTION = "Or upload a photo or scan of a digit"
 PAD_JS = (ASSETS / "pad.js").read_text()
 CANVAS_BOX = 440  # on-screen size of the drawing pad, CSS pixels
+PAD_NAME = "Drawing pad"
+PAD_HINT = "Draw a digit here"
+PAD_HOW = ("Draw one digit here with a mouse, a finger or a pen; the answer follows each stroke. "
+           "Ctrl+Z undoes a stroke. Without a pointer: the upload section below the pad has "
+           "examples to choose, or takes a photo or scan of a digit.")
 PAD = f"""<div class="dp-pad">
-  <canvas data-size="{CANVAS_SIZE}" data-brush="{BRUSH_WIDTH}" tabindex="0"
-          aria-label="Drawing pad: draw one digit"></canvas>
-  <div class="dp-hint">Draw a digit here</div>
+  <canvas data-size="{CANVAS_SIZE}" data-brush="{BRUSH_WIDTH}" tabindex="0" role="img"
+          aria-label="{PAD_NAME}" aria-describedby="dp-pad-how"></canvas>
+  <div class="dp-hint" aria-hidden="true">{PAD_HINT}</div>
 </div>
+<p id="dp-pad-how" class="dp-sr-only">{PAD_HOW}</p>
 <div class="dp-pad-tools">
   <button class="dp-undo" type="button">Undo</button>
   <button class="dp-clear" type="button">Clear</button>
 </div>"""
 # a tap on a digit greys all ten at once (no second save while the first is on its way) and
-# sends the digit as the click's event data
+# sends the digit as the click's event data; "undo" sends {undo: true}
 CORRECT_JS = """element.addEventListener('click', (event) => {
-  const button = event.target.closest('button[data-digit]');
+  const button = event.target.closest('button[data-digit], button[data-undo]');
   if (!button || button.disabled) return;
-  element.querySelectorAll('button[data-digit]').forEach((b) => { b.disabled = true; });
-  trigger('click', { digit: Number(button.dataset.digit) });
+  element.querySelectorAll('button').forEach((b) => { b.disabled = true; });
+  trigger('click', button.dataset.undo ? { undo: true } : { digit: Number(button.dataset.digit) });
 });"""
+DRAW_FIRST = "Draw a digit first, then tap what it is."
+UNDONE = "Not kept: tap what you drew, if you like."
+TOO_LATE = "Kept: a saved drawing can be taken back only within a minute."
+
+# Each new answer is announced once, politely, in one live region of the page (not the panel,
+# which is redrawn with every answer); an answer to an upload or an example takes the focus
+# from the upload section, so a keyboard user lands on it.
+ANNOUNCE_JS = """const say = document.getElementById('dp-say') || document.body.appendChild(
+  Object.assign(document.createElement('div'), { id: 'dp-say', className: 'dp-sr-only' }));
+say.setAttribute('role', 'status');
+say.setAttribute('aria-live', 'polite');
+let said = element.querySelector('.dp-result')?.dataset.say;
+new MutationObserver(() => {
+  const shown = element.querySelector('.dp-result');
+  if (!shown || shown.dataset.say === said) return;
+  said = shown.dataset.say;
+  say.textContent = said;
+  if (document.activeElement?.closest('#upload-section')) shown.focus();
+}).observe(element, { childList: true, subtree: true });"""
+
+EXAMPLES = sorted(ASSETS.glob("example-*.png"))  # example-<digit>-<surface>.png
+SURFACES = {"chalkboard": "in chalk on a board", "paper": "on paper",
+            "transparent": "on a see-through background"}
+EXAMPLE_NAME = "an example {digit}, {surface}"
+
+
+def example_name(path: Path) -> str:
+    """What a screen reader says for an example's thumbnail: "an example 7, on paper"."""
+    _, digit, surface = path.stem.split("-")
+    return EXAMPLE_NAME.format(digit=digit, surface=SURFACES.get(surface, surface))
+
+
+# Gradio's example thumbnails are buttons holding an image with an empty alt: they get a name
+# from their file, whenever Gradio draws them (the upload section draws them once opened).
+NAME_EXAMPLES_JS = f"""
+const exampleNames = {json.dumps({path.name: example_name(path) for path in EXAMPLES})};""" + """
+const nameExamples = () => document.querySelectorAll('#examples button').forEach((button) => {
+  const name = exampleNames[button.querySelector('img')?.src.split('/').pop()];
+  if (name && button.getAttribute('aria-label') !== name) button.setAttribute('aria-label', name);
+});
+new MutationObserver(nameExamples).observe(document.body, { childList: true, subtree: true });
+nameExamples();"""
 
 
 def shows_pad_answers(panel: str) -> str:
@@ -67,26 +119,26 @@ class DrawTab:
         with gr.Tab("Draw"):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=0, min_width=CANVAS_BOX, elem_id="pad-column"):
-                    self.pad = gr.HTML([], html_template=PAD, js_on_load=PAD_JS,
+                    self.pad = gr.HTML([], html_template=PAD, js_on_load=PAD_JS + NAME_EXAMPLES_JS,
                                        apply_default_css=False, elem_id="pad")
                 with gr.Column(scale=1):
+                    with gr.Row(elem_id="model-row"):  # which model reads, beside its answer
+                        self.active = gr.HTML(active_model_html(None), elem_id="active")
+                        self.back = gr.Button(BACK, size="sm", scale=0, visible=False,
+                                              elem_id="shipped")
                     self.result = gr.HTML(result_html(None), elem_id="result",
-                                          js_on_load=shows_pad_answers("result"))
+                                          js_on_load=ANNOUNCE_JS + shows_pad_answers("result"))
                     self.correct = (gr.HTML("", elem_id="correct",
                                             js_on_load=CORRECT_JS + shows_pad_answers("correct"))
                                     if shared.classdata is not None else None)
                     self.seen = gr.HTML(seen_html(None), elem_id="seen",
                                         js_on_load=shows_pad_answers("seen"))
-            with gr.Row():
-                self.active = gr.HTML(active_model_html(None), elem_id="active")
-                self.back = gr.Button("Back to the shipped model", size="sm", scale=0,
-                                      visible=False, elem_id="shipped")
-            with gr.Accordion("Or upload a photo or scan of a digit", open=False):
+            with gr.Accordion(UPLOAD_SECTION, open=False, elem_id="upload-section"):
                 self.upload = gr.Image(type="filepath", sources=["upload", "clipboard"],
                                        label="Photo or scan", height=240, elem_id="upload")
                 self.upload.preprocess = file_as_sent
-                gr.Examples(sorted(str(p) for p in ASSETS.glob("example-*.png")), self.upload,
-                            label="Examples")
+                gr.Examples([str(path) for path in EXAMPLES], self.upload, label="Examples",
+                            elem_id="examples")
         # the pad fetches its answers from /api/pad itself (pad.js): no Gradio event per stroke
         self.upload.change(self.read_upload, [self.upload, state], self.answers,
                            show_progress="hidden", api_visibility="private")
@@ -124,18 +176,23 @@ class DrawTab:
             CACHE.read(path)  # kept a few seconds more, for the page's preview
 
     def save(self, strokes: Any, lab: Lab, event: gr.EventData, request: gr.Request) -> str:
-        """Keep the pad's drawing with the digit tapped, read again by this session's model;
-        the buttons go quiet once it is saved, until the next drawing."""
+        """Keep the pad's drawing with the digit tapped, read again by this session's model, or
+        take it back (undo); the buttons go quiet once it is saved, until the next drawing."""
         # EventData gives the page's data as attributes but fails on a request sent without any
-        tapped = event._data.get("digit") if isinstance(event._data, dict) else None
+        data = event._data if isinstance(event._data, dict) else {}
         reader = self.shared.reader(lab)
         try:
             reading = read_drawing(strokes, reader.predict)
         except (NoInk, BadStrokes):
-            return correction_html(None, "Draw a digit first, then tap what it is.")
+            return correction_html(None, DRAW_FIRST)
+        if data.get("undo") is True:
+            undone = self.shared.classdata.forget(request.session_hash, pad_strokes(strokes))
+            return correction_html(reading.best, UNDONE if undone else TOO_LATE,
+                                   quiet=not undone)
+        tapped = data.get("digit")
         try:
-            note = self.shared.classdata.save(request.session_hash, pad_strokes(strokes), tapped,
-                                              reading, reader.name)
+            self.shared.classdata.save(request.session_hash, pad_strokes(strokes), tapped,
+                                       reading, reader.name)
         except NotSaved as e:
             return correction_html(reading.best, str(e), quiet=str(e) == FULL)
-        return correction_html(reading.best, note, quiet=True)
+        return correction_html(reading.best, quiet=True, saved=tapped)

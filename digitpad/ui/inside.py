@@ -15,6 +15,7 @@ from digitpad.sessions import Lab
 from digitpad.strokes import BadStrokes
 from digitpad.ui.context import Shared
 from digitpad.views.common import message_html
+from digitpad.views.draw import verdict
 from digitpad.views.inside import (
     CAPTIONS,
     confusion_html,
@@ -27,6 +28,8 @@ from digitpad.views.inside import (
 MISTAKES = 12  # surest mistakes shown per data set
 SAMPLES = 24  # MNIST training digits in "What it saw"
 UNITS = 32  # first-layer units shown for an MLP
+WHY_NOTE = ("{verdict}. Each map shows what would change the network's certainty for one digit, "
+            "surest first.")
 
 
 class InsideTab:
@@ -82,9 +85,7 @@ class InsideTab:
         order = np.argsort(-reading.probabilities)
         return {self.why: [(saliency_image(reading.digit, gradients[d]),
                             f"{d}: {reading.probabilities[d]:.1%}") for d in order],
-                self.why_note: message_html(
-                    f"Read as {reading.best}. Each map shows what would change the network's "
-                    "certainty for one digit, surest first.")}
+                self.why_note: message_html(WHY_NOTE.format(verdict=verdict(reading).rstrip("?.")))}
 
     def where_it_fails(self, lab: Lab) -> dict:
         """Confusions and surest mistakes of the model in use, on MNIST test and the drawings."""

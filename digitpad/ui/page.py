@@ -15,9 +15,10 @@ from digitpad.scheduler import QUEUE_LIMIT, Refused
 from digitpad.sessions import Lab, Run, app_config
 from digitpad.ui.context import SESSION_SECONDS, Shared
 from digitpad.ui.draw import DrawTab
+from digitpad.ui.follow import RunFailed, Training, train_and_follow
 from digitpad.ui.gallery import GalleryTab
 from digitpad.ui.inside import InsideTab
-from digitpad.ui.train import RunFailed, Training, TrainTab, train_and_follow
+from digitpad.ui.train import TrainTab
 from digitpad.views.train import active_model_html
 
 
@@ -28,7 +29,8 @@ def build(shared: Shared, cache_seconds: int = 3600) -> gr.Blocks:
     with gr.Blocks(title="digitpad",
                    delete_cache=(max(5, cache_seconds // 4), cache_seconds)) as demo:
         state = gr.State(lambda: Lab(), time_to_live=SESSION_SECONDS, delete_callback=Lab.close)
-        gr.Markdown("# digitpad\nDraw a digit and watch a neural network read it.")
+        gr.Markdown("# digitpad\nDraw a digit and watch a neural network read it.",
+                    elem_id="title")
         draw = DrawTab(shared, state)
         training = TrainTab(shared, state)
         inside = InsideTab(shared)

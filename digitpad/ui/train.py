@@ -5,63 +5,35 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import gradio as gr
 
 from digitpad.classdata import Unreachable
-from digitpad.classset import ClassSet
 from digitpad.knobs import KNOBS, ConfigError, TrainConfig
 from digitpad.model import SEED_HIDDEN
 from digitpad.scheduler import QUEUE_LIMIT, Refused, Ticket
-from digitpad.sessions import DEFAULT_NETWORK, NETWORKS, Lab, Run, app_config, finished_run
+from digitpad.sessions import DEFAULT_NETWORK, NETWORKS, Lab, Run, app_config
 from digitpad.training import Progress
 from digitpad.ui.context import Shared
+from digitpad.ui.follow import RunFailed, train_and_follow
 from digitpad.views.common import message_html
 from digitpad.views.inside import CAPTIONS, confusion_html, worst_mistakes
-from digitpad.views.train import line_chart, progress_html, run_report_html, runs_table
+from digitpad.views.train import (
+    FOR_PROGRAMS,
+    line_chart,
+    model_id_html,
+    progress_html,
+    run_report_html,
+    runs_table,
+)
 
-POLL_SECONDS = 0.25  # how often the tab looks at its run
 DEFAULTS = TrainConfig()
 RATE_EXPONENTS = tuple(math.log10(rate) for rate in KNOBS["learning_rate"].page)
 DEFAULT_RATE = math.log10(DEFAULTS.learning_rate)
+DONE, STOPPED = "done", "stopped"  # the progress bar's last word on a click's last run
+NEXT_RUN = "this run is done; the next one starts"
 Curves = list[tuple[int, list[Progress]]]  # (run number, its reports) per line on a chart
-
-
-class RunFailed(Exception):
-    """A run ended without a model; kind says whose the fault is ("problem": the settings,
-    "error": the server's)."""
-
-    def __init__(self, message: str, kind: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-@dataclass(frozen=True)
-class Training:
-    """A run being followed, at one look: its ticket and where it stands, in words."""
-
-    ticket: Ticket
-    status: str
-
-
-async def train_and_follow(shared: Shared, owner: str, config: TrainConfig,
-                           mixed: ClassSet | None, number: int) -> AsyncIterator[Training | Run]:
-    """Train config for owner (a session) and follow it: every POLL_SECONDS a Training, then
-    the finished run, numbered `number`; Refused or RunFailed say plainly why not. The Train
-    tab and the /train API both follow their runs through this.
-
-    Async, so that thirty people watching their runs hold no server threads while they wait.
-    """
-    ticket = shared.trainer.submit(owner, config, mixed)
-    while not ticket.finished.is_set():
-        ticket.watch()
-        yield Training(ticket, shared.trainer.status(ticket))
-        await asyncio.sleep(POLL_SECONDS)
-    if ticket.problem is not None:
-        raise RunFailed(ticket.problem, ticket.problem_kind)
-    yield await asyncio.to_thread(finished_run, number, ticket, shared.data,
-                                  shared.drawings.drawings)
 
 
 class TrainTab:
@@ -102,7 +74,7 @@ class TrainTab:
         with gr.Row():
             self.start = gr.Button("Train", variant="primary", elem_id="train",
                                    interactive=can_train)
-            self.stop = gr.Button("Stop", variant="stop", elem_id="stop")
+            self.stop = gr.Button("Stop", variant="stop", elem_id="stop", interactive=False)
             self.reset = gr.Button("Reset", elem_id="reset")
         gr.Markdown("Classic comparisons, one click each:")
         with gr.Row():
@@ -126,8 +98,11 @@ class TrainTab:
             self.download = gr.DownloadButton("Download .keras", interactive=False, scale=0,
                                               elem_id="download")
         self.compare = gr.CheckboxGroup([], label="Runs on the curves", elem_id="compare")
+        # wide: it scrolls inside its panel, the run's name pinned on the left
         self.runs = gr.Dataframe(runs_table([]), label="Your runs", interactive=False,
-                                 elem_id="runs")
+                                 pinned_columns=1, elem_id="runs")
+        with gr.Accordion(FOR_PROGRAMS, open=False, elem_id="programs"):
+            self.model_id = gr.HTML(elem_id="model-id")
         with gr.Accordion("Where the last run fails", open=False):
             gr.Markdown(CAPTIONS["confusion"])
             self.run_confusion = gr.HTML(elem_id="run-confusion")
@@ -145,15 +120,18 @@ class TrainTab:
         return {self.progress: progress_html(done.iteration if done else 0,
                                              ticket.config.iterations,
                                              done.seconds if done else 0.0, status),
+                self.stop: gr.Button(interactive=True),
                 **self.plots([*others, (number, progress)])}
 
-    def finished(self, run: Run, lab: Lab, shown: list[int]) -> dict:
-        """The run joins the session: its scores and curves; last_run shows the rest."""
+    def finished(self, run: Run, lab: Lab, shown: list[int], last: bool) -> dict:
+        """The run joins the session: its scores and curves; last_run shows the rest. "done"
+        only after the click's last run; Stop stays on while another is to come."""
         result = lab.add(run).result
+        note = (STOPPED if result.stopped_early else DONE) if last else NEXT_RUN
         return {**self.plots(shown_curves(lab, shown)),
                 self.progress: progress_html(result.iterations_done, result.config.iterations,
-                                             result.train_seconds,
-                                             "stopped" if result.stopped_early else "done"),
+                                             result.train_seconds, note),
+                self.stop: gr.Button(interactive=not last),
                 self.status: run_report_html(run.summary()),
                 self.compare: gr.CheckboxGroup(choices=run_choices(lab), value=shown),
                 self.state: lab}
@@ -168,6 +146,7 @@ class TrainTab:
                 self.chosen: gr.Dropdown(choices=run_choices(lab), value=run.number),
                 self.use: gr.Button(interactive=True),
                 self.download: gr.DownloadButton(value=lab.download(run), interactive=True),
+                self.model_id: model_id_html(run.summary()),
                 self.run_confusion: confusion_html(run.test.confusion),
                 self.run_mistakes: worst_mistakes(data.x_test, data.y_test,
                                                   run.test.probabilities, 12)}
@@ -184,13 +163,14 @@ class TrainTab:
                     owner: str, with_class: bool) -> AsyncIterator[dict]:
         """Run configs one after another for this session, streaming progress and curves."""
         mixed = await asyncio.to_thread(self.shared.class_set, with_class)
-        for config in configs:
+        for i, config in enumerate(configs):
             number, others, sent = lab.next_number(), shown_curves(lab, shown), None
             try:
                 async for step in train_and_follow(self.shared, owner, config, mixed, number):
                     if isinstance(step, Run):
                         lab.ticket, shown = None, [*shown, number]
-                        yield await asyncio.to_thread(self.finished, step, lab, shown)
+                        yield await asyncio.to_thread(self.finished, step, lab, shown,
+                                                      i == len(configs) - 1)
                         continue
                     lab.ticket = step.ticket  # for Stop
                     # a new curve point or status line is sent, not the same panel again:
@@ -200,11 +180,13 @@ class TrainTab:
                         sent = now
                         yield self.running(step.ticket, number, others, step.status)
             except Refused as e:
-                yield {self.status: message_html(str(e), "problem")}
+                yield {self.status: message_html(str(e), "problem"),
+                       self.stop: gr.Button(interactive=False)}
                 return
             except RunFailed as e:
                 lab.ticket = None
-                yield {self.status: message_html(str(e), e.kind)}
+                yield {self.status: message_html(str(e), e.kind),
+                       self.stop: gr.Button(interactive=False)}
                 return
 
     def trains(self, plan: Callable[[TrainConfig], list[TrainConfig]]) -> Callable:
@@ -243,9 +225,9 @@ class TrainTab:
         # yield leaves out (1 to 3 ms each for a table or gallery), thirty people several times a
         # second; the rest follows once, when the click's runs are over.
         live = [self.progress, self.status, self.loss_plot, self.accuracy_plot, self.compare,
-                self.state]
-        after = [self.runs, self.chosen, self.use, self.download, self.run_confusion,
-                 self.run_mistakes]
+                self.stop, self.state]
+        after = [self.runs, self.chosen, self.use, self.download, self.model_id,
+                 self.run_confusion, self.run_mistakes]
         training = dict(concurrency_limit=QUEUE_LIMIT, concurrency_id="train",
                         show_progress_on=self.progress, api_visibility="private")
         inputs = [self.state, self.compare, *controls, self.with_class]

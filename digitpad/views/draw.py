@@ -14,7 +14,21 @@ from digitpad.reading import Reading
 from digitpad.views.common import enlarge
 
 NOTHING_DRAWN = "Draw a digit"  # what the answer panel says before there is anything to read
-UNSURE = 0.5  # below this top probability the app says it is not sure
+# Thresholds on the top probability, chosen with bench/confidence.py (figures in docs/model.md):
+# at or above SURE the digit is named; below it the answer is worded as a guess; below
+# LOOKS_LIKE_NOTHING the drawing is said to look like no digit much.
+SURE = 0.6
+LOOKS_LIKE_NOTHING = 0.45
+# what the page says, one sentence each
+NAMED = "It's {article} {digit} ({percent} sure)"
+GUESS = "Not sure: maybe {digit}, maybe {runner_up}"
+NOTHING_MUCH = "This barely looks like any digit. Maybe {digit}, maybe {runner_up}?"
+SAID = "Read as {digit}, {percent} percent sure."  # for a screen reader
+SAID_GUESS = "Not sure: maybe {digit}, maybe {runner_up}."
+SAID_NOTHING = "This barely looks like any digit."
+ASK = "What did you draw? Tap it ({digit} if that is right):"
+SAVED_AS = "Saved as {digit} —"
+UNDO = "undo"
 
 
 def seen_html(digit: np.ndarray | None) -> str:
@@ -30,25 +44,42 @@ def seen_html(digit: np.ndarray | None) -> str:
             f'<figcaption>What the network sees (28x28)</figcaption></figure>')
 
 
+def certainty(reading: Reading) -> str:
+    """"sure", "guess" or "nothing": how the page words this reading (SURE, LOOKS_LIKE_NOTHING)."""
+    top = reading.probabilities[reading.best]
+    return "sure" if top >= SURE else "guess" if top >= LOOKS_LIKE_NOTHING else "nothing"
+
+
 def verdict(reading: Reading) -> str:
-    """One line in plain words: the answer, or that it is unsure and what else it might be."""
-    p = reading.probabilities
-    if p[reading.best] < UNSURE:
-        return (f"Not sure: maybe {reading.best} ({p[reading.best]:.0%}) "
-                f"or {reading.runner_up} ({p[reading.runner_up]:.0%})")
-    article = "an" if reading.best == 8 else "a"
-    return f"It's {article} {reading.best} ({p[reading.best]:.0%} sure)"
+    """One line in plain words: the answer; or, unsure, two guesses; or that it looks like no
+    digit much."""
+    words = {"sure": NAMED, "guess": GUESS, "nothing": NOTHING_MUCH}[certainty(reading)]
+    return words.format(article="an" if reading.best == 8 else "a", digit=reading.best,
+                        runner_up=reading.runner_up,
+                        percent=f"{reading.probabilities[reading.best]:.0%}")
+
+
+def spoken(reading: Reading) -> str:
+    """What a screen reader announces once per new answer: the answer, not the bars."""
+    words = {"sure": SAID, "guess": SAID_GUESS, "nothing": SAID_NOTHING}[certainty(reading)]
+    return words.format(digit=reading.best, runner_up=reading.runner_up,
+                        percent=round(100 * float(reading.probabilities[reading.best])))
 
 
 def result_html(reading: Reading | None, message: str = NOTHING_DRAWN) -> str:
-    """The big answer and ten bars, 0 to 9 in order, winner highlighted; calm when empty."""
+    """The big answer and ten bars, 0 to 9 in order, winner highlighted; calm when empty. The
+    big digit only when the network is sure of it. data-say: what a screen reader announces
+    (the page's live region, pad.js)."""
     if reading is None:
-        return (f'<div class="dp-result dp-empty"><div class="dp-digit">?</div>'
+        return (f'<div class="dp-result dp-empty" tabindex="-1" data-say="{html.escape(message)}">'
+                f'<div class="dp-digit" aria-hidden="true">?</div>'
                 f'<div class="dp-verdict">{html.escape(message)}</div>'
-                f'<div class="dp-bars">{bars(np.zeros(10), None)}</div></div>')
-    unsure = reading.probabilities[reading.best] < UNSURE
-    return (f'<div class="dp-result{" dp-unsure" if unsure else ""}">'
-            f'<div class="dp-digit">{reading.best}</div>'
+                f'<div class="dp-bars" aria-hidden="true">{bars(np.zeros(10), None)}</div></div>')
+    kind = certainty(reading)
+    digit = (f'<div class="dp-digit" aria-hidden="true">{reading.best}</div>' if kind == "sure"
+             else "")
+    return (f'<div class="dp-result dp-{kind}" tabindex="-1" data-best="{reading.best}" '
+            f'data-say="{html.escape(spoken(reading))}">{digit}'
             f'<div class="dp-verdict">{html.escape(verdict(reading))}</div>'
             f'<div class="dp-bars">{bars(reading.probabilities, reading.best)}</div></div>')
 
@@ -76,16 +107,23 @@ def bars(probabilities: np.ndarray, best: int | None) -> str:
     return "".join(cells)
 
 
-def correction_html(read: int | None, note: str = "", quiet: bool = False) -> str:
+def correction_html(read: int | None, note: str = "", quiet: bool = False,
+                    saved: int | None = None) -> str:
     """Ten digit buttons under the answer, the one read marked as right; quiet (greyed) once
-    saved; nothing at all when there is no answer to correct."""
+    saved, with what was saved and an undo button that goes after UNDO_SECONDS (app.css; the
+    store refuses a later undo); nothing at all when there is no answer to correct."""
     if read is None:
         return f'<div class="dp-correct">{html.escape(note)}</div>' if note else ""
     buttons = "".join(
         f'<button type="button" class="dp-fix{" dp-right" if d == read else ""}" '
         f'data-digit="{d}" aria-label="it was {d}{" (right)" if d == read else ""}"'
         f'{" disabled" if quiet else ""}>{d}</button>' for d in range(10))
-    ask = "Saved" if quiet else f"What did you draw? Tap it ({read} if that is right):"
+    ask = note or ASK.format(digit=read)
+    if saved is not None:
+        ask = (f'{html.escape(SAVED_AS.format(digit=saved))} <button type="button" '
+               f'class="dp-undo-save" data-undo="1">{html.escape(UNDO)}</button>')
+    else:
+        ask = html.escape(ask)
     return (f'<div class="dp-correct{" dp-quiet" if quiet else ""}" data-read="{read}">'
-            f'<div class="dp-ask">{html.escape(note or ask)}</div>'
+            f'<div class="dp-ask" role="status">{ask}</div>'
             f'<div class="dp-fixes">{buttons}</div></div>')

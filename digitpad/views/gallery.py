@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 CLASS_SHOWN = 30  # newest drawings shown per digit in "Class drawings"; counts are over all
+NOBODY_YET = "Nobody has drawn these yet: {digits}."
 
 
 def digit_png(digit: np.ndarray) -> str:
@@ -35,9 +36,15 @@ def class_drawings_html(labels: np.ndarray, images: np.ndarray, read: np.ndarray
              f"{right.mean():.0%} of them right." if len(labels) else
              "No drawings yet: draw on the Draw tab and tap the digit you drew.")
     parts = [f'<div class="dp-class-total">{html.escape(total)}</div>']
+    missing = [str(d) for d in range(10) if not (labels == d).any()]
+    if missing and len(labels):
+        parts.append(f'<p class="dp-class-missing">'
+                     f'{html.escape(NOBODY_YET.format(digits=", ".join(missing)))}</p>')
     for d in range(10):
         mine = np.flatnonzero(labels == d)
-        score = f"{right[mine].mean():.0%} read right" if len(mine) else "none yet"
+        if not len(mine):
+            continue
+        score = f"{right[mine].mean():.0%} read right"
         tiles = "".join(class_tile(images[i], d, int(read[i])) for i in mine[:shown])
         parts.append(f'<section class="dp-class-digit" data-digit="{d}" '
                      f'data-count="{len(mine)}">'

@@ -25,9 +25,13 @@ LEGEND_HEIGHT = 14
 
 CAPTIONS = {
     "saliency": "Red: more ink there would make the network surer of this digit; "
-                "blue: less sure; white: no effect. The drawing shows faintly in grey.",
+                "blue: less sure; white: no effect. The brighter the red or blue, the more a "
+                "pixel matters; pale means it hardly matters. The drawing shows faintly in grey.",
     "weights": "What the first layer looks for: each square is one neuron's weights over the "
-               "28x28 pixels; red pixels excite it, blue ones inhibit it.",
+               "28x28 pixels; red pixels excite it, blue ones inhibit it. A network starts from "
+               "random weights, which look like noise; a short run changes them only a little, "
+               "so after a few hundred iterations they still look mostly like noise. Train "
+               "longer, or at a higher learning rate, to see strokes appear.",
     "samples": "Random handwritten digits from the MNIST training set, with their labels: "
                "what the network learned from.",
     "confusion": "Rows: the true digit; columns: what the network read. The diagonal is right, "

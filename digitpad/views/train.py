@@ -63,11 +63,10 @@ def line_chart(runs: list[tuple[int, list[Progress]]], metric: str, title: str) 
 
 
 def progress_html(done: int, total: int, seconds: float, note: str = "") -> str:
-    """A progress bar with iterations done, time so far and an estimate of the time left."""
+    """A progress bar with iterations done and time so far; note: where the run stands, with
+    the one estimate of the time left (the scheduler's, which counts runs ahead in the queue)."""
     share = done / total if total else 0.0
-    left = seconds / done * (total - done) if done else None
-    timing = f"{seconds:.1f} s" + (f", about {left:.0f} s left" if left and done < total else "")
-    text = f"iteration {done:,} of {total:,} · {timing}" + (f" · {note}" if note else "")
+    text = f"iteration {done:,} of {total:,} · {seconds:.1f} s" + (f" · {note}" if note else "")
     return (f'<div class="dp-progress" data-done="{done}" data-total="{total}">'
             f'<div class="dp-progress-fill" style="width:{100 * share:.1f}%"></div>'
             f'<div class="dp-progress-text">{html.escape(text)}</div></div>')
@@ -90,11 +89,21 @@ def run_report_html(summary: dict) -> str:
     body = "".join(f'<div class="dp-score"><div class="dp-score-name">{name}</div>'
                    f'<div class="dp-score-value">{value}</div>'
                    f'<div class="dp-score-note">{note}</div></div>' for name, value, note in cells)
-    if "id" in summary:  # this run's model for programs: POST /api/predict?model=<id>
-        body += (f'<div class="dp-score dp-run-id"><div class="dp-score-name">model id</div>'
-                 f'<code style="word-break: break-all">{html.escape(summary["id"])}</code>'
-                 f'<div class="dp-score-note">for the HTTP API\'s ?model=</div></div>')
     return f'<div class="dp-scores" data-run="{summary["run"]}">{body}</div>'
+
+
+FOR_PROGRAMS = "For programs"
+PROGRAMS_NOTE = ("To read digits with {run} from a program of your own, send them to this "
+                 "server's HTTP API with this id: POST /api/predict?model={id}. It lasts as long "
+                 "as your session on this server.")
+
+
+def model_id_html(summary: dict) -> str:
+    """A run's model id, for the HTTP API's ?model=, and a sentence on what it is for."""
+    note = PROGRAMS_NOTE.format(run=run_name(summary["run"]), id=summary["id"])
+    return (f'<div class="dp-run-id" data-run="{summary["run"]}">'
+            f'<p>{html.escape(note)}</p>'
+            f'<code style="word-break: break-all">{html.escape(summary["id"])}</code></div>')
 
 
 RUN_COLUMNS = ["run", "network", "learning rate", "dropout", "iterations", "batch", "augment",

@@ -208,7 +208,7 @@ def wait_for_prediction(page, previous_html: str | None = None, timeout: float =
         answered = ("dp-winner" in html and html != previous_html and flow.events > flow.mark
                     and not flow.awaited())
         if answered and now - max(changed, flow.last) >= QUIET:
-            return int(page.locator(f"{RESULT} .dp-digit").inner_text())
+            return int(page.locator(RESULT).get_attribute("data-best"))
         if now > deadline:
             raise AssertionError(
                 f"no new prediction within {timeout:.0f} s (events sent since the input: "

@@ -22,7 +22,8 @@ from deploy.processes import free_port, stop, tail, wait_for_http
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = "model/digitpad.keras"
-START_TIMEOUT = 90  # seconds for the app to answer (TensorFlow import, model load, trace)
+# seconds for the app to answer (TensorFlow import, model load, trace); more on a crowded machine
+START_TIMEOUT = float(os.environ.get("DIGITPAD_START_TIMEOUT", "90"))
 REQUEST_TIMEOUT = 30.0  # a client gives up on an answer after this long
 SETTLE_CORES = 0.15  # the app counts as idle below this CPU use ...
 SETTLE_WINDOW = 2.0  # ... over this many seconds
