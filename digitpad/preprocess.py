@@ -9,8 +9,6 @@ from __future__ import annotations
 import io
 import math
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -19,9 +17,11 @@ from PIL import Image, ImageOps
 
 from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE
 
-# Images are refused from their header, before decoding, above these pixel counts, where the
-# dearest formats take half a second; a JPEG decodes at 1/8 scale (Image.draft), so it may be
-# larger (docs/measurements.md; bench/predict_speed.py times the largest PNG and JPEG allowed).
+# Images are refused from their header, before decoding, above these pixel counts. Measured with
+# a fresh process for each file (2 cores at a load of 3): at 16 MP the dearest formats take
+# 0.4-0.65 s and 120 MB (RGBA or 16-bit PNG), or 0.5 s and 250 MB (WebP); a JPEG decodes at 1/8
+# scale (Image.draft), so one of 50 MP takes 0.03-0.4 s and under 10 MB. bench/predict_speed.py
+# times the largest PNG and JPEG allowed.
 MAX_PIXELS = 16_000_000  # a 16 MP phone photo (4608x3456) is read
 MAX_JPEG_PIXELS = 50_000_000  # so is a 24 MP (5712x4284) or 50 MP (8160x6120) phone JPEG
 # Pillow's own guard, behind ours: a warning above this (an error where warnings are errors), an
@@ -35,11 +35,7 @@ UNREADABLE = (OSError, SyntaxError, ValueError, NotImplementedError, OverflowErr
               *BOMB)
 DIGIT_BOX = 20
 SIDE = 28
-# Images larger than the pad's canvas are box-reduced to about WORK_SIDE first: a digit filling
-# half of it spans 2.8x the 20 px output, plenty for its box and centre of mass.
-WORK_SIDE = 4 * SIDE
-FINE_BOX = 2 * DIGIT_BOX  # a digit spanning less there is read again, reduced to span this
-FINE_SIDE = 256  # a JPEG is decoded down to this size; a digit gone at WORK_SIDE is sought here
+WORK_SIDE = 256  # larger inputs are box-reduced to about this size first: 12x the 20 px output
 INK_LEVEL = 0.25  # contrast above which a pixel counts as ink
 PAPER_NOISE = 0.05  # contrast below this is the paper's own grain
 MIN_EXTENT = 0.04  # ink spanning less than this share of the image is a speck, not a digit
@@ -57,28 +53,19 @@ class BadImage(ValueError):
     """The input is not an image we can read."""
 
 
-@contextmanager
-def opened(image: Any) -> Iterator[Image.Image]:
-    """Any supported input as a PIL image; a file's first frame decoded upright, a JPEG at the
-    size the digit needs, and the file closed afterwards."""
-    if isinstance(image, (io.IOBase, str, os.PathLike)):  # a file, or its bytes in memory
-        with open_image(image if isinstance(image, io.IOBase) else Path(image)) as picture:
-            try:
-                picture.draft("L", (FINE_SIDE, FINE_SIDE))  # JPEG: decode at 1/2 to 1/8 size
-                ImageOps.exif_transpose(picture, in_place=True)
-                picture.load()  # the first frame only
-                read = standard_mode(picture)
-            except UNREADABLE as e:
-                raise BadImage(NOT_AN_IMAGE) from e
-            yield read
-        return
+def to_gray(image: Any) -> np.ndarray:
+    """Any supported input as a float32 HxW array in [0, 1], 0 black; RGBA over white."""
+    if isinstance(image, io.IOBase):  # an image file's bytes in memory, as an HTTP body brings
+        return file_to_gray(image)
+    if isinstance(image, (str, os.PathLike)):
+        return file_to_gray(Path(image))
     if isinstance(image, np.ndarray):
         image = array_to_pil(image)
     if not isinstance(image, Image.Image):
         raise BadImage("This is not an image that can be read.")
     if image.width == 0 or image.height == 0:
         raise NoInk("The image is empty.")
-    yield standard_mode(image)
+    return pil_to_gray(image)
 
 
 def open_image(path: Path | BinaryIO) -> Image.Image:
@@ -95,6 +82,17 @@ def open_image(path: Path | BinaryIO) -> Image.Image:
         image.close()
         raise BadImage(too_large(image.width * image.height))
     return image
+
+
+def file_to_gray(path: Path | BinaryIO) -> np.ndarray:
+    """Grey levels of an image file's first frame, upright, decoding only what the digit needs."""
+    with open_image(path) as image:
+        try:
+            image.draft("L", (WORK_SIDE, WORK_SIDE))  # JPEG only: decode at 1/2, 1/4 or 1/8 size
+            ImageOps.exif_transpose(image, in_place=True)  # loads the first frame only
+            return pil_to_gray(image)
+        except UNREADABLE as e:
+            raise BadImage(NOT_AN_IMAGE) from e
 
 
 def too_large(pixels: int, over: str = "") -> str:
@@ -118,33 +116,34 @@ def array_to_pil(array: np.ndarray) -> Image.Image:
     return Image.fromarray(array)
 
 
-def standard_mode(image: Image.Image) -> Image.Image:
-    """The image as L, RGB or RGBA: 16-bit grey as its high byte, transparency as RGBA, CMYK and
-    the rest as RGB."""
-    if image.mode.startswith("I"):  # without a float copy
-        return Image.fromarray((np.asarray(image) >> 8).clip(0, 255).astype(np.uint8))
-    if image.mode in ("LA", "PA") or "transparency" in image.info:
-        return image.convert("RGBA")
-    return image if image.mode in ("L", "RGB", "RGBA") else image.convert("RGB")
-
-
-def pil_to_gray(image: Image.Image, side: int = WORK_SIDE) -> np.ndarray:
-    """Grey levels in [0, 1] of an L, RGB or RGBA image, box-reduced first to about side if
-    larger; transparency composited over white."""
-    factor = max(image.size) // side
-    if factor > 1:  # in the image's own mode: converting first costs as much again
-        image = image.reduce(factor)
+def pil_to_gray(image: Image.Image) -> np.ndarray:
+    """Grey levels in [0, 1]; transparency composited over white, 16-bit and CMYK converted."""
+    if image.mode.startswith("I"):  # 16-bit grey: its high byte, without a float copy
+        image = Image.fromarray((np.asarray(image) >> 8).clip(0, 255).astype(np.uint8))
+    if has_alpha(image) and image.mode != "RGBA":
+        image = image.convert("RGBA")
     # NumPy's min of the alpha band is three times faster than Pillow's getextrema
-    if image.mode == "RGBA" and np.asarray(image.getchannel("A")).min() < 255:
-        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        gray = Image.alpha_composite(white, image).convert("L")
-        alpha = np.asarray(image.getchannel("A"), dtype=np.float32) / 255
+    transparent = has_alpha(image) and np.asarray(image.getchannel("A")).min() < 255
+    factor = max(image.size) // WORK_SIDE
+    if factor > 1:
+        mode = "RGBA" if transparent else "L"  # convert copies even to the same mode
+        image = (image if image.mode == mode else image.convert(mode)).reduce(factor)
+    if transparent:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        gray = Image.alpha_composite(white, rgba).convert("L")
+        alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255
         gray_array = np.asarray(gray, dtype=np.float32) / 255
         if np.ptp(gray_array) < INK_LEVEL and np.ptp(alpha) >= INK_LEVEL:
             # light ink on a transparent background vanishes over white: the alpha is the ink
             return 1.0 - alpha
         return gray_array
     return np.asarray(image.convert("L"), dtype=np.float32) / 255
+
+
+def has_alpha(image: Image.Image) -> bool:
+    """Whether the image carries transparency."""
+    return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
 
 
 def to_ink(gray: np.ndarray) -> np.ndarray:
@@ -272,28 +271,11 @@ def center_by_mass(digit: np.ndarray, side: int = SIDE) -> np.ndarray:
     return field
 
 
-def reduced_ink(picture: Image.Image, min_extent: float) -> tuple[np.ndarray, tuple[int, ...]]:
-    """The ink without specks and its box, from the picture reduced to WORK_SIDE if it is larger
-    than the pad's canvas; read again less reduced if the digit spans less than FINE_BOX there,
-    or vanished."""
-    side = max(picture.size)
-    if side > CANVAS_SIZE:  # else read whole, as the pad's own drawings are
-        try:
-            ink = remove_specks(to_ink(pil_to_gray(picture)))
-            top, bottom, left, right = box = ink_box(ink, min_extent)
-            if max(bottom - top, right - left) >= FINE_BOX:
-                return ink, box
-            side = max(ink.shape) * FINE_BOX // max(bottom - top, right - left)
-        except NoInk:  # a thin pen's lines can fade below INK_LEVEL when reduced this much
-            side = FINE_SIDE
-    ink = remove_specks(to_ink(pil_to_gray(picture, side)))
-    return ink, ink_box(ink, min_extent)
-
-
 def preprocess(image: Any, min_extent: float | None = None) -> np.ndarray:
     """A 28x28 float32 MNIST-style digit from any supported input; NoInk if there is none.
-    min_extent: the smallest ink that is a digit, as a share of the image (MIN_EXTENT if None)."""
-    with opened(image) as picture:
-        ink, box = reduced_ink(picture, MIN_EXTENT if min_extent is None else min_extent)
-    top, bottom, left, right = box
+
+    min_extent: the smallest ink that is a digit, as a share of the image (MIN_EXTENT if None).
+    """
+    ink = remove_specks(to_ink(to_gray(image)))
+    top, bottom, left, right = ink_box(ink, MIN_EXTENT if min_extent is None else min_extent)
     return center_by_mass(scale_to_box(ink[top:bottom, left:right]))

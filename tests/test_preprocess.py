@@ -1,7 +1,6 @@
 """Preprocessing: any drawing or upload becomes an MNIST-style 28x28 digit, or a clear refusal."""
 
 import gzip
-import io
 import json
 from pathlib import Path
 
@@ -9,24 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitpad.preprocess import (
-    WORK_SIDE,
-    BadImage,
-    NoInk,
-    blob_roots,
-    center_by_mass,
-    ink_box,
-    opened,
-    pil_to_gray,
-    preprocess,
-    remove_specks,
-    scale_to_box,
-    to_ink,
-)
+from digitpad.preprocess import BadImage, NoInk, blob_roots, preprocess, remove_specks
 from digitpad.strokes import CANVAS_SIZE, fit_to_canvas, render
 
 PENDIGITS = Path(__file__).resolve().parents[1] / "data" / "pendigits-dev.json.gz"
-EXAMPLES = Path(__file__).resolve().parents[1] / "assets"
 SAMPLES = range(16)  # the first pen-drawn digits of the file: every digit 0-9 is among them
 
 
@@ -275,46 +260,3 @@ def test_thin_digit_on_a_large_scan(records):
     except NoInk as e:
         pytest.fail(f"a clearly visible digit on a 2480x3508 page raised NoInk: {e}")
     assert shift_tolerant_difference(digit, alone) < 0.1
-
-
-def whole_image_read(body: bytes) -> np.ndarray:
-    """The digit read from the image at its full decoded size, with no reduction at all."""
-    with opened(io.BytesIO(body)) as picture:
-        ink = remove_specks(to_ink(pil_to_gray(picture, max(picture.size))))
-    top, bottom, left, right = ink_box(ink)
-    return center_by_mass(scale_to_box(ink[top:bottom, left:right]))
-
-
-def encoded(image: Image.Image, kind: str = "PNG") -> bytes:
-    out = io.BytesIO()
-    image.save(out, kind)
-    return out.getvalue()
-
-
-def large_images(mnist) -> dict[str, bytes]:
-    """The shipped examples, and MNIST test digits made large: dark on white at 800x800 as PNG
-    and JPEG, and small (160 px) on a 1200x900 page, where the first reduction leaves too few
-    pixels and the digit is read again less reduced."""
-    images = {path.name: path.read_bytes() for path in sorted(EXAMPLES.glob("example-*.png"))}
-    for index in range(4):
-        digit = Image.fromarray(255 - mnist.x_test[index])
-        big = digit.resize((800, 800), Image.Resampling.BICUBIC).convert("RGB")
-        images[f"mnist-{index}-800.png"] = encoded(big)
-        images[f"mnist-{index}-800.jpeg"] = encoded(big, "JPEG")
-        page = Image.new("L", (1200, 900), 255)
-        page.paste(digit.resize((160, 160), Image.Resampling.BICUBIC), (300 + 150 * index, 200))
-        images[f"mnist-{index}-small-on-a-page.png"] = encoded(page)
-    return images
-
-
-def test_large_images_read_reduced_give_the_digit_of_the_whole_image(mnist):
-    # A large image is read reduced to about 4x the 28x28 output: the same digit pixels as a
-    # read of every pixel, within whole-pixel centring and a small difference of antialiasing.
-    for name, body in large_images(mnist).items():
-        digit, whole = preprocess(io.BytesIO(body)), whole_image_read(body)
-        assert shift_tolerant_difference(digit, whole) < 0.01, name
-        best = min(((dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)), key=lambda shift: np.abs(
-            np.roll(digit, shift, axis=(0, 1)) - whole).mean())
-        assert np.abs(np.roll(digit, best, axis=(0, 1)) - whole).max() < 0.2, name
-    with opened(io.BytesIO(large_images(mnist)["mnist-0-800.png"])) as picture:
-        assert max(pil_to_gray(picture).shape) < 2 * WORK_SIDE  # really read reduced
