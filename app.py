@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     from digitpad.data import MnistError, load_mnist
     from digitpad.limits import UPLOAD_LIMIT, BodyLimit
     from digitpad.model import ModelError, load_model
+    from digitpad.network_view import unit_sample
     from digitpad.reading import Reader
     from digitpad.scheduler import Scheduler
     from digitpad.scoring import DrawingsLoader
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     trainer = (Scheduler(args.data_dir, args.drawings, args.train_workers) if data is not None
                else None)
-    shared = Shared(Reader("the shipped model", model).traced(), data, problem,
+    shared = Shared(Reader("the shipped model", model, unit_sample(data)).traced(), data, problem,
                     DrawingsLoader(Path(args.drawings)), trainer,
                     open_classdata(args.db, args.db_limit))
     demo = build(shared, args.cache_seconds)
