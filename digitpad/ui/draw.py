@@ -22,9 +22,11 @@ from digitpad.views.draw import (
     result_html,
     seen_html,
 )
+from digitpad.views.network import TEXT, network_template
 from digitpad.views.train import active_model_html
 
 PAD_JS = (ASSETS / "pad.js").read_text()
+NETWORK_JS = (ASSETS / "network.js").read_text()
 CANVAS_BOX = 440  # on-screen size of the drawing pad, CSS pixels
 PAD = f"""<div class="dp-pad">
   <canvas data-size="{CANVAS_SIZE}" data-brush="{BRUSH_WIDTH}" tabindex="0"
@@ -80,6 +82,10 @@ class DrawTab:
                 self.active = gr.HTML(active_model_html(None), elem_id="active")
                 self.back = gr.Button("Back to the shipped model", size="sm", scale=0,
                                       visible=False, elem_id="shipped")
+            with gr.Accordion(TEXT["title"], open=False, elem_id="network-fold"):
+                # lit by the pad's answers (network.js): no Gradio event per stroke
+                gr.HTML([], html_template=network_template(), js_on_load=NETWORK_JS,
+                        apply_default_css=False, elem_id="network")
             with gr.Accordion("Or upload a photo or scan of a digit", open=False):
                 self.upload = gr.Image(type="filepath", sources=["upload", "clipboard"],
                                        label="Photo or scan", height=240, elem_id="upload")
