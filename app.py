@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     trainer = (Scheduler(args.data_dir, args.drawings, args.train_workers) if data is not None
                else None)
-    shared = Shared(Reader("the shipped model", model, unit_sample(data)).traced(), data, problem,
+    shipped = Reader("the shipped model", model, unit_sample(data)).traced()
+    shared = Shared(shipped.finding_unit_digits(), data, problem,
                     DrawingsLoader(Path(args.drawings)), trainer,
                     open_classdata(args.db, args.db_limit))
     demo = build(shared, args.cache_seconds)

@@ -112,7 +112,8 @@ function paintLayer(index, marked) {
 function centre(index, unit) {
   // where a unit's centre is, in the stack's own pixels
   const figure = stack.querySelector(`[data-layer="${index}"]`);
-  const base = stack.getBoundingClientRect();
+  const box0 = stack.getBoundingClientRect(); // the stack scrolls inside itself on a phone
+  const base = { left: box0.left - stack.scrollLeft, top: box0.top - stack.scrollTop };
   const outputs = index === view.layers.length - 1;
   const box = (outputs ? figure.children[unit + 1] : figure.querySelector('canvas'))
     .getBoundingClientRect();
@@ -128,6 +129,7 @@ function drawPaths() {
   svg.replaceChildren();
   const paths = view?.paths;
   if (!paths || !stack.offsetWidth) return;
+  svg.style.height = `${stack.scrollHeight}px`;
   const line = ([x1, y1], [x2, y2], weight) => {
     const l = document.createElementNS('http://www.w3.org/2000/svg', 'line');
     Object.entries({ x1, y1, x2, y2, stroke: PATH, 'stroke-width': weight })

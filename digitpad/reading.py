@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -71,11 +72,16 @@ class Reader:
     def explain(self) -> Callable[[np.ndarray], np.ndarray]:
         return saliency(self.model)
 
-    def traced(self, parts: tuple[str, ...] = ("predict", "explain", "unit_digits")) -> Reader:
-        """Trace both and find each unit's favourite digits now (or only the parts named), not
-        on someone's first stroke, look inside or tap on a unit."""
+    def traced(self, parts: tuple[str, ...] = ("predict", "explain")) -> Reader:
+        """Trace both now (or the parts named), not on someone's first stroke or look inside."""
         for name in parts:
             getattr(self, name)
+        return self
+
+    def finding_unit_digits(self) -> Reader:
+        """Find each unit's favourite digits on a thread of their own, so the server answers
+        meanwhile; a tap on a unit that comes first waits for them."""
+        threading.Thread(target=self.traced, args=(("unit_digits",),), daemon=True).start()
         return self
 
 
