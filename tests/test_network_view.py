@@ -10,8 +10,6 @@ import keras
 import numpy as np
 import pytest
 
-from digitpad.harness.classroom import pad_drawings
-from digitpad.harness.server import MODEL, REPO
 from digitpad.model import build_mlp, load_model
 from digitpad.network_view import (
     TOP_DIGITS,
@@ -22,6 +20,8 @@ from digitpad.network_view import (
 )
 from digitpad.reading import Reader, read_drawing_layers
 from digitpad.views.network import network_json, unit_html
+from tests.harness.classroom import pad_drawings
+from tests.harness.server import MODEL, REPO
 
 
 @pytest.fixture(scope="module")
