@@ -29,14 +29,7 @@ from digitpad.limits import (
     refusing_as,
 )
 from digitpad.preprocess import BadImage, NoInk
-from digitpad.reading import (
-    Reader,
-    Reading,
-    read_digit,
-    read_drawing,
-    read_drawing_layers,
-    reading_or_why,
-)
+from digitpad.reading import Reader, Reading, read_digit, read_drawing, reading_or_why
 from digitpad.strokes import BadStrokes, pad_strokes
 from digitpad.views.draw import answer_panels
 from digitpad.views.network import TEXT, network_json, unit_html
@@ -198,7 +191,7 @@ def read_strokes(body: bytes, predict: Callable[[np.ndarray], np.ndarray]) -> Re
 
 def read_pad_strokes(body: bytes, reader: Reader) -> Reading:
     """The digit in a JSON body of the pad's strokes, read layer by layer."""
-    return read_drawing_layers(parsed(StrokesBody, body).strokes, reader)
+    return reader.read_layers(parsed(StrokesBody, body).strokes)
 
 
 def read(kind: str, body: bytes, predict: Callable[[np.ndarray], np.ndarray]) -> dict:

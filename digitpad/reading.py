@@ -61,6 +61,13 @@ class Reader:
             return forward_layers(self.weights, digit)
         return [digit.reshape(-1), self.predict(digit[None])[0]]
 
+    def read_layers(self, strokes: Any) -> Reading:
+        """Read the pad's strokes (drawing_digit) layer by layer: the answer and the network's
+        view of it come from this one pass."""
+        digit = drawing_digit(strokes)
+        layers = self.layers(digit)
+        return Reading(layers[-1], digit, tuple(layers))
+
     @cached_property
     def unit_digits(self) -> list[np.ndarray] | None:
         """For each layer after the input, the sample's digits that drive each unit highest."""
@@ -103,14 +110,6 @@ def read_drawing(strokes: Any, predict: Callable[[np.ndarray], np.ndarray]) -> R
     """Read the drawing pad's strokes (drawing_digit)."""
     digit = drawing_digit(strokes)
     return Reading(predict(digit[None])[0], digit)
-
-
-def read_drawing_layers(strokes: Any, reader: Reader) -> Reading:
-    """Read the pad's strokes layer by layer: the answer and the network's view of it come from
-    this one pass."""
-    digit = drawing_digit(strokes)
-    layers = reader.layers(digit)
-    return Reading(layers[-1], digit, tuple(layers))
 
 
 def reading_or_why(read: Callable[..., Reading], source: Any,

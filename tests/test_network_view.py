@@ -18,7 +18,7 @@ from digitpad.network_view import (
     top_digits,
     unit_sample,
 )
-from digitpad.reading import Reader, read_drawing_layers
+from digitpad.reading import Reader
 from digitpad.views.network import network_json, unit_html
 from tests.harness.classroom import pad_drawings
 from tests.harness.server import MODEL, REPO
@@ -31,7 +31,7 @@ def shipped(mnist) -> Reader:
 
 @pytest.fixture(scope="module")
 def four(shipped):
-    return read_drawing_layers(pad_drawings()[0], shipped)
+    return shipped.read_layers(pad_drawings()[0])
 
 
 def unpacked(layer: dict) -> np.ndarray:
@@ -89,7 +89,7 @@ def test_strongest_paths_add_most_to_the_winner(shipped, four):
 def test_softmax_regression_paths_are_the_pixels_adding_most():
     model = build_mlp(hidden=(), seed=1)
     reader = Reader("softmax regression", model)
-    reading = read_drawing_layers(pad_drawings()[1], reader)
+    reading = reader.read_layers(pad_drawings()[1])
     view = network_json(reading, reader.weights)
     assert [layer["units"] for layer in view["layers"]] == [784, 10]
     assert view["paths"]["layer"] == 0 and view["paths"]["feeders"] == [[]] * len(
