@@ -1,13 +1,16 @@
 """Regenerate the README's screenshots: the Draw tab on a desktop, a projector and a phone, the
-Train tab after a short run, and Class drawings after a few corrections.
+Train tab after a short run, Class drawings after a few corrections, and the view inside the
+network on a desktop, a phone and a projector.
 
-    python -m docs.screenshots [--only draw,projector,phone,train,class]
+    python -m docs.screenshots [--only draw,projector,phone,train,class,network,
+                                       network-phone,network-projector]
                                [--model model/digitpad.keras]
 
 Starts the app on a free port, keeping corrections in a temporary database, and drives Debian's
 Chromium as the browser tests do; each view draws a real pen-drawn digit (a 3 from the pendigits
 set; with a finger on the phone); "class" draws two of each digit and taps what each one is.
-Writes docs/screenshot-{draw,projector,phone,train,class}.png.
+The network views open the view after drawing and move to a unit of the first hidden layer
+with the arrow keys, showing what it looks for. Writes docs/screenshot-{name}.png.
 """
 
 from __future__ import annotations
@@ -37,14 +40,20 @@ PENDIGITS = SHIPPED_DRAWINGS
 DIGIT = 3
 TRAIN_ITERATIONS = 300
 TRAIN_TIMEOUT = 600  # seconds for the short run to train and be scored on a busy machine
+PROJECTOR = {"viewport": {"width": 1920, "height": 1080}, "device_scale_factor": 1}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 2}
 VIEWS = {  # name: browser context options
     "draw": {"viewport": VIEWPORT},
-    "projector": {"viewport": {"width": 1920, "height": 1080}, "device_scale_factor": 1},
-    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-              "device_scale_factor": 2},
+    "projector": PROJECTOR,
+    "phone": PHONE,
     "train": {"viewport": VIEWPORT},
     "class": {"viewport": VIEWPORT},
+    "network": {"viewport": VIEWPORT},
+    "network-phone": PHONE,
+    "network-projector": PROJECTOR,
 }
+NETWORK_TITLE = "Inside the network, as you draw"
 CLASS_PER_DIGIT = 2  # pen-drawn digits of each kind corrected for the "class" view
 
 
@@ -57,7 +66,7 @@ def pen_digit() -> list:
 def draw_view(page, name: str, strokes: list) -> None:
     """Draw the digit (a finger on the phone, the mouse elsewhere) and wait for the bars."""
     before = result_html(page)
-    draw_strokes(page, strokes, pointer="touch" if name == "phone" else "mouse")
+    draw_strokes(page, strokes, pointer="touch" if name.endswith("phone") else "mouse")
     wait_for_prediction(page, before)
 
 
@@ -70,6 +79,18 @@ def train_view(page) -> None:
     page.click("#train")
     page.wait_for_selector("#status .dp-scores", timeout=TRAIN_TIMEOUT * 1000)
     page.wait_for_timeout(500)  # the runs table and curves arrive with the scores
+
+
+def network_view(page, name: str, strokes: list, path: Path) -> None:
+    """Draw the digit, open the view inside the network, move to the first hidden layer's most
+    active unit with the arrow keys, and photograph the view."""
+    draw_view(page, name, strokes)
+    page.get_by_text(NETWORK_TITLE).click()
+    page.locator("#network .dp-net-layer canvas").nth(1).focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#network .dp-unit-digits img", timeout=WAIT * 1000)
+    page.wait_for_timeout(500)
+    page.locator("#network-fold").screenshot(path=str(path))
 
 
 def class_view(page) -> None:
@@ -110,14 +131,17 @@ def main() -> int:
         for name in names:
             context = chromium.new_context(**VIEWS[name])
             page = open_app(context.new_page(), url)
-            if name == "train":
-                train_view(page)
-            elif name == "class":
-                class_view(page)
-            else:
-                draw_view(page, name, strokes)
             path = DOCS / f"screenshot-{name}.png"
-            page.screenshot(path=str(path), full_page=name in ("phone", "train", "class"))
+            if name.startswith("network"):  # the view alone
+                network_view(page, name, strokes, path)
+            else:
+                if name == "train":
+                    train_view(page)
+                elif name == "class":
+                    class_view(page)
+                else:
+                    draw_view(page, name, strokes)
+                page.screenshot(path=str(path), full_page=name in ("phone", "train", "class"))
             print(f"wrote {path.relative_to(REPO)}")
             context.close()
         chromium.close()
