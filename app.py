@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     import_tensorflow_quietly()  # before any module of ours imports it
     args = parse_args(argv)
     from digitpad.model import ModelError, load_model
+    from digitpad.network_view import unit_sample
     from digitpad.reading import Reader
     from digitpad.scheduler import Scheduler
     from digitpad.scoring import DrawingsLoader
@@ -137,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     trainer = (Scheduler(args.data_dir, args.drawings, args.train_workers) if data is not None
                else None)
-    shared = Shared(Reader("the shipped model", model).traced(), data, problem,
+    shipped = Reader("the shipped model", model, unit_sample(data)).traced()
+    shared = Shared(shipped.finding_unit_digits(), data, problem,
                     DrawingsLoader(Path(args.drawings)), trainer,
                     open_classdata(args.db, args.db_limit))
     serve(shared, args, started)

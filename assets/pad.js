@@ -75,6 +75,7 @@ async function send() {
     return; // the page itself says when the server cannot be reached
   }
   if (number !== asked || panels.result === undefined) return;
+  window.digitpadAnswer = panels; // for a view that opens later (network.js)
   window.dispatchEvent(new CustomEvent('digitpad:answer', { detail: panels }));
 }
 
@@ -125,6 +126,8 @@ function clear() {
   send();
 }
 
+// another network chosen: its answer for the drawing on the pad, its layers too
+window.addEventListener('digitpad:resend', () => { if (strokes.length) send(); });
 element.querySelector('.dp-undo').addEventListener('click', undo);
 element.querySelector('.dp-clear').addEventListener('click', clear);
 element.addEventListener('keydown', (event) => {

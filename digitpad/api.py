@@ -32,6 +32,7 @@ from digitpad.preprocess import BadImage, NoInk
 from digitpad.reading import Reader, Reading, read_digit, read_drawing, reading_or_why
 from digitpad.strokes import BadStrokes, pad_strokes
 from digitpad.views.draw import answer_panels
+from digitpad.views.network import TEXT, network_json, unit_html
 
 UNKNOWN_MODEL = "No model with that id on this server."
 GONE_MODEL = ("Your run's model is no longer on the server (the server restarted, or the session "
@@ -74,6 +75,15 @@ class Correction(BaseModel):
         "label": NOT_A_DIGIT, "session": "session is a name of 1 to 100 characters."}
 
 
+class UnitBody(BaseModel):
+    """A unit of the network in use: its layer (1 is the first after the input) and index."""
+
+    layer: Annotated[int, Field(strict=True, ge=1, le=64)]
+    unit: Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
+    shape: ClassVar[str] = 'Send JSON of the form {"layer": 1, "unit": 37}.'
+    problems: ClassVar[dict[str, str]] = {}
+
+
 class Answer(BaseModel):
     """What the model read: the likeliest digit, its probability, and all ten."""
 
@@ -94,7 +104,7 @@ class Saved(BaseModel):
     id: int
 
 
-Body = TypeVar("Body", StrokesBody, Correction)
+Body = TypeVar("Body", StrokesBody, Correction, UnitBody)
 
 
 def parsed(model: type[Body], body: bytes) -> Body:
@@ -179,6 +189,11 @@ def read_strokes(body: bytes, predict: Callable[[np.ndarray], np.ndarray]) -> Re
     return read_drawing(parsed(StrokesBody, body).strokes, predict)
 
 
+def read_pad_strokes(body: bytes, reader: Reader) -> Reading:
+    """The digit in a JSON body of the pad's strokes, read layer by layer."""
+    return reader.read_layers(parsed(StrokesBody, body).strokes)
+
+
 def read(kind: str, body: bytes, predict: Callable[[np.ndarray], np.ndarray]) -> dict:
     """The answer for an image file's bytes or the pad's strokes; RequestRefused (400) if none,
     its probabilities rounded as /predict rounds them."""
@@ -192,13 +207,25 @@ def read(kind: str, body: bytes, predict: Callable[[np.ndarray], np.ndarray]) ->
             "probabilities": probabilities}
 
 
-def pad_answer(kind: str, body: bytes, predict: Callable[[np.ndarray], np.ndarray],
-               correctable: bool) -> dict[str, str]:
-    """The Draw tab's panels for the pad's JSON strokes; a drawing with no digit gets its plain
-    sentence in them, as on the page."""
+def pad_answer(kind: str, body: bytes, reader: Reader, correctable: bool) -> dict:
+    """The Draw tab's panels for the pad's JSON strokes, and the network's view from the same
+    pass; a drawing with no digit gets its plain sentence in them, as on the page."""
     if kind != "json":
         raise RequestRefused(415, NOT_DRAWING)
-    return answer_panels(reading_or_why(read_strokes, body, predict), correctable)
+    reading = reading_or_why(read_pad_strokes, body, reader)
+    panels = answer_panels(reading, correctable)
+    if isinstance(reading, Reading):
+        panels["network"] = network_json(reading, reader.weights)
+    return panels
+
+
+def unit_answer(body: bytes, reader: Reader) -> dict[str, str]:
+    """What a tapped unit looks for, as HTML; RequestRefused (400) for a unit the network in
+    use does not have."""
+    unit = parsed(UnitBody, body)
+    if unit.layer > len(reader.weights) or unit.unit >= len(reader.weights[unit.layer - 1][1]):
+        raise RequestRefused(400, TEXT["no unit"])
+    return {"html": unit_html(reader, unit.layer, unit.unit)}
 
 
 def correct(classdata: ClassData, reader: Reader, body: bytes) -> dict[str, int | None]:
@@ -248,7 +275,13 @@ async def pad(request: Request, kind: Kind, reader: ModelReader,
     """The Draw tab's pad: its strokes in, the answer's panels out as HTML, rendered as an
     upload's are, without Gradio's event path (where a stroke cost 1.6 times the CPU)."""
     correctable = request.state.classdata is not None
-    return await admission.run(pad_answer, kind, admission.body, reader.predict, correctable)
+    return await admission.run(pad_answer, kind, admission.body, reader, correctable)
+
+
+@router.post("/api/unit", include_in_schema=False, dependencies=[Depends(json_kind)])
+async def unit(reader: ModelReader, admission: Admission) -> dict:
+    """The Draw tab's view of the network: a tapped unit's weights and favourite digits."""
+    return await admission.run(unit_answer, admission.body, reader)
 
 
 @router.post("/api/correct", response_model=Saved, summary="Save a corrected drawing",

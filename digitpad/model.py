@@ -98,6 +98,34 @@ def dense_layers(model: keras.Model) -> list[keras.layers.Dense]:
     return [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
 
 
+def frozen_weights(model: keras.Model) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """Each Dense layer's (kernel, bias) as NumPy arrays, input side first, when the model is
+    shaped as build_mlp makes them (ReLU hidden layers, softmax out); None for any other."""
+    plain = (keras.layers.Flatten, keras.layers.Dropout, keras.layers.Dense)
+    dense = dense_layers(model)
+    activations = [layer.get_config()["activation"] for layer in dense]
+    if (not all(isinstance(layer, plain) for layer in model.layers)
+            or not all(layer.use_bias for layer in dense)
+            or activations != ["relu"] * (len(dense) - 1) + ["softmax"]):
+        return None
+    return [(layer.kernel.numpy(), layer.bias.numpy()) for layer in dense]
+
+
+def forward_layers(weights: list[tuple[np.ndarray, np.ndarray]],
+                   image: np.ndarray) -> list[np.ndarray]:
+    """One 28x28 image through frozen_weights in NumPy, every layer kept: the 784 pixels, each
+    hidden layer's ReLU units, the ten probabilities."""
+    units = np.asarray(image, dtype=np.float32).reshape(28 * 28)
+    layers = [units]
+    for kernel, bias in weights[:-1]:
+        # einsum's own loop, not BLAS: OpenBLAS too wakes a pool of threads for one row
+        units = np.maximum(np.einsum("i,ij->j", units, kernel) + bias, 0.0)
+        layers.append(units)
+    logits = np.einsum("i,ij->j", units, weights[-1][0]) + weights[-1][1]
+    exp = np.exp(logits - logits.max())
+    return [*layers, exp / exp.sum()]
+
+
 def make_frozen_predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarray]:
     """make_predictor for a model that trains no more, with one drawing read in NumPy.
 
@@ -106,26 +134,15 @@ def make_frozen_predictor(model: keras.Model) -> Callable[[np.ndarray], np.ndarr
     TensorFlow, and so does any model not shaped as build_mlp makes them.
     """
     batched = make_predictor(model)
-    plain = (keras.layers.Flatten, keras.layers.Dropout, keras.layers.Dense)
-    dense = dense_layers(model)
-    activations = [layer.get_config()["activation"] for layer in dense]
-    if (not all(isinstance(layer, plain) for layer in model.layers)
-            or not all(layer.use_bias for layer in dense)
-            or activations != ["relu"] * (len(dense) - 1) + ["softmax"]):
+    weights = frozen_weights(model)
+    if weights is None:
         return batched
-    weights = [(layer.kernel.numpy(), layer.bias.numpy()) for layer in dense]
 
     def predict(images: np.ndarray) -> np.ndarray:
         images = np.asarray(images, dtype=np.float32).reshape(-1, 28 * 28)
         if len(images) != 1:
             return batched(images)
-        units = images[0]
-        for kernel, bias in weights[:-1]:
-            # einsum's own loop, not BLAS: OpenBLAS too wakes a pool of threads for one row
-            units = np.maximum(np.einsum("i,ij->j", units, kernel) + bias, 0.0)
-        logits = np.einsum("i,ij->j", units, weights[-1][0]) + weights[-1][1]
-        exp = np.exp(logits - logits.max())
-        return (exp / exp.sum())[None]
+        return forward_layers(weights, images[0])[-1][None]
 
     return predict
 

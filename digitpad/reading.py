@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -11,7 +12,8 @@ import keras
 import numpy as np
 
 from digitpad.explain import saliency
-from digitpad.model import make_frozen_predictor
+from digitpad.model import forward_layers, frozen_weights, make_frozen_predictor
+from digitpad.network_view import Weights, top_digits
 from digitpad.preprocess import CANVAS_MIN_EXTENT, BadImage, NoInk, preprocess
 from digitpad.strokes import BadStrokes, pad_strokes, render_to_read
 
@@ -22,6 +24,7 @@ class Reading:
 
     probabilities: np.ndarray  # (10,) summing to 1
     digit: np.ndarray  # (28, 28) float32, ink 1.0
+    layers: tuple[np.ndarray, ...] = ()  # every layer's activations, when read layer by layer
 
     @property
     def best(self) -> int:
@@ -39,19 +42,53 @@ class Reader:
 
     name: str
     model: keras.Model
+    sample: np.ndarray | None = None  # training digits (uint8) to find each unit's favourites in
 
     @cached_property
     def predict(self) -> Callable[[np.ndarray], np.ndarray]:
         return make_frozen_predictor(self.model)
 
     @cached_property
+    def weights(self) -> Weights:
+        """The frozen weights the pad reads layer by layer; none for a model not shaped as
+        build_mlp makes them, whose layers the page does not show."""
+        return frozen_weights(self.model) or []
+
+    def layers(self, digit: np.ndarray) -> list[np.ndarray]:
+        """Every layer's activations for one digit: the input, each hidden layer, the ten
+        probabilities; only the input and probabilities for a model without weights."""
+        if self.weights:
+            return forward_layers(self.weights, digit)
+        return [digit.reshape(-1), self.predict(digit[None])[0]]
+
+    def read_layers(self, strokes: Any) -> Reading:
+        """Read the pad's strokes (drawing_digit) layer by layer: the answer and the network's
+        view of it come from this one pass."""
+        digit = drawing_digit(strokes)
+        layers = self.layers(digit)
+        return Reading(layers[-1], digit, tuple(layers))
+
+    @cached_property
+    def unit_digits(self) -> list[np.ndarray] | None:
+        """For each layer after the input, the sample's digits that drive each unit highest."""
+        if self.sample is None or not self.weights:
+            return None
+        return top_digits(self.weights, self.sample)
+
+    @cached_property
     def explain(self) -> Callable[[np.ndarray], np.ndarray]:
         return saliency(self.model)
 
-    def traced(self) -> Reader:
-        """Trace both now, not on someone's first stroke or look inside."""
-        for name in ("predict", "explain"):
+    def traced(self, parts: tuple[str, ...] = ("predict", "explain")) -> Reader:
+        """Trace both now (or the parts named), not on someone's first stroke or look inside."""
+        for name in parts:
             getattr(self, name)
+        return self
+
+    def finding_unit_digits(self) -> Reader:
+        """Find each unit's favourite digits on a thread of their own, so the server answers
+        meanwhile; a tap on a unit that comes first waits for them."""
+        threading.Thread(target=self.traced, args=(("unit_digits",),), daemon=True).start()
         return self
 
 
@@ -76,7 +113,7 @@ def read_drawing(strokes: Any, predict: Callable[[np.ndarray], np.ndarray]) -> R
 
 
 def reading_or_why(read: Callable[..., Reading], source: Any,
-                   predict: Callable[[np.ndarray], np.ndarray]) -> Reading | str:
+                   predict: Callable[[np.ndarray], np.ndarray] | Reader) -> Reading | str:
     """The reading, or the plain sentence a person sees when there is no digit to read."""
     try:
         return read(source, predict)

@@ -13,6 +13,7 @@ from pathlib import Path
 from digitpad.data import Mnist
 from digitpad.knobs import KNOBS, ConfigError, TrainConfig
 from digitpad.model import SEED_HIDDEN, save_model
+from digitpad.network_view import unit_sample
 from digitpad.reading import Reader
 from digitpad.scheduler import Ticket
 from digitpad.scoring import Drawings, Scores
@@ -105,7 +106,7 @@ def finished_run(number: int, ticket: Ticket, data: Mnist, drawings: Drawings | 
     if ticket.mixed is not None and outcome.class_probabilities is not None:
         held = Scores.of_probabilities(outcome.class_probabilities, ticket.mixed.y_held)
     with_class = ticket.mixed is not None and len(ticket.mixed.x_train) > 0
-    return Run(number, result, Reader(run_name(number), result.model),
+    return Run(number, result, Reader(run_name(number), result.model, unit_sample(data)),
                Scores.of_probabilities(outcome.test_probabilities, data.y_test), drawn, held,
                with_class)
 

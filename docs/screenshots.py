@@ -7,7 +7,9 @@ Starts the app on a free port, keeping corrections in a temporary database, and 
 Chromium as the browser tests do. On each device: the Draw tab after a real pen-drawn digit (a 3
 from the pendigits set; with a finger on the phone), Look inside for it, the Train tab after a
 short run, and Class drawings (the laptop first draws two of each digit and taps what each is).
-Writes docs/screenshot-{draw,inside,train,class}.png for the laptop,
+The view inside the network is opened on the drawing and shot alone, on each device
+(docs/screenshot-network{,-phone,-projector}.png). Writes
+docs/screenshot-{draw,inside,train,class}.png for the laptop,
 docs/screenshot-phone{,-inside,-train,-class}.png for the phone, docs/screenshot-projector.png.
 """
 
@@ -51,7 +53,11 @@ SHOTS = {  # (device, tab): file name
     ("phone", "train"): "screenshot-phone-train.png",
     ("phone", "class"): "screenshot-phone-class.png",
     ("projector", "draw"): "screenshot-projector.png",
+    ("laptop", "network"): "screenshot-network.png",
+    ("phone", "network"): "screenshot-network-phone.png",
+    ("projector", "network"): "screenshot-network-projector.png",
 }
+NETWORK_TITLE = "Inside the network, as you draw"
 CLASS_PER_DIGIT = 2  # pen-drawn digits of each kind corrected for the "class" view
 
 
@@ -64,7 +70,7 @@ def pen_digit() -> list:
 def draw_view(page, name: str, strokes: list) -> None:
     """Draw the digit (a finger on the phone, the mouse elsewhere) and wait for the bars."""
     before = result_html(page)
-    draw_strokes(page, strokes, pointer="touch" if name == "phone" else "mouse")
+    draw_strokes(page, strokes, pointer="touch" if name.endswith("phone") else "mouse")
     wait_for_prediction(page, before)
 
 
@@ -99,6 +105,20 @@ def open_tab(page, name: str, ready: str) -> None:
     page.wait_for_timeout(800)
 
 
+def network_view(page, device: str) -> None:
+    """Open the view inside the network on the drawing, move to a unit of the first hidden layer
+    with the arrow keys, and photograph the view alone."""
+    page.get_by_text(NETWORK_TITLE).click()
+    page.locator("#network .dp-net-layer canvas").nth(1).focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#network .dp-unit-digits img", timeout=WAIT * 1000)
+    page.wait_for_timeout(500)
+    path = DOCS / SHOTS[(device, "network")]
+    page.locator("#network-fold").screenshot(path=str(path))
+    print(f"wrote {path.relative_to(REPO)}")
+    page.get_by_text(NETWORK_TITLE).click()  # folded again for the other shots
+
+
 def shoot(page, device: str, tab: str) -> None:
     path = DOCS / SHOTS[(device, tab)]
     page.screenshot(path=str(path), full_page=device == "phone" or tab != "draw")
@@ -111,6 +131,7 @@ def tour(page, device: str, strokes: list) -> None:
         correct_class(page)
     draw_view(page, device, strokes)
     shoot(page, device, "draw")
+    network_view(page, device)
     if device == "projector":
         return
     open_tab(page, "Look inside", "#why img")

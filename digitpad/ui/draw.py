@@ -25,11 +25,13 @@ from digitpad.views.draw import (
     result_html,
     seen_html,
 )
+from digitpad.views.network import TEXT, network_template
 from digitpad.views.train import active_model_html
 
 BACK = "Back to the shipped model"
 UPLOAD_SECTION = "Or upload a photo or scan of a digit"
 PAD_JS = (ASSETS / "pad.js").read_text()
+NETWORK_JS = (ASSETS / "network.js").read_text()
 CANVAS_BOX = 440  # on-screen size of the drawing pad, CSS pixels
 PAD_NAME = "Drawing pad"
 PAD_HINT = "Draw a digit here"
@@ -133,6 +135,10 @@ class DrawTab:
                                     if shared.classdata is not None else None)
                     self.seen = gr.HTML(seen_html(None), elem_id="seen",
                                         js_on_load=shows_pad_answers("seen"))
+            with gr.Accordion(TEXT["title"], open=False, elem_id="network-fold"):
+                # lit by the pad's answers (network.js): no Gradio event per stroke
+                gr.HTML([], html_template=network_template(), js_on_load=NETWORK_JS,
+                        apply_default_css=False, elem_id="network")
             with gr.Accordion(UPLOAD_SECTION, open=False, elem_id="upload-section"):
                 self.upload = gr.Image(type="filepath", sources=["upload", "clipboard"],
                                        label="Photo or scan", height=240, elem_id="upload")

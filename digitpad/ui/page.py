@@ -58,6 +58,8 @@ def link_tabs(draw: DrawTab, training: TrainTab, inside: InsideTab, state: gr.St
 
     def use_run(lab: Lab, number: int | None) -> dict:
         lab.active = lab.find(number)
+        if lab.active:  # each unit's favourite digits found now, so a tap answers at once
+            lab.active.reader.traced(("unit_digits",))
         shown = (active_model_html(lab.active.name, lab.active.summary(), lab.active.id)
                  if lab.active else active_model_html(None))
         return {draw.active: shown, draw.back: gr.Button(visible=lab.active is not None),

@@ -112,7 +112,7 @@ def pad_drawings() -> list[list]:
 @dataclass
 class PadStudent:
     """Sends strokes to /api/pad as the page does after each stroke: one POST that returns the
-    answer."""
+    answer, and the layers the view inside the network shows (open in every session)."""
 
     url: str
     drawings: list[list]
@@ -125,8 +125,44 @@ class PadStudent:
         self.sent += 1
         answer = send_strokes(self.client, self.url, drawing)
         answer.raise_for_status()
-        if "dp-winner" not in answer.json()["result"]:
+        panels = answer.json()
+        if "dp-winner" not in panels["result"] or len(panels["network"]["layers"]) < 2:
             raise ValueError(f"no answer: {answer.text[:300]}")
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def unit_counts(url: str) -> list[int]:
+    """The units of each layer after the input of the app's shipped network, as the pad's
+    answer shows them."""
+    with httpx.Client(timeout=REQUEST_TIMEOUT) as client:
+        answer = send_strokes(client, url, pad_drawings()[0])
+    return [layer["units"] for layer in answer.json()["network"]["layers"][1:]]
+
+
+@dataclass
+class TapStudent:
+    """Taps units of the view inside the network as a person exploring it does: a random unit
+    of a random layer, one POST to /api/unit, answered with its weights and top digits."""
+
+    url: str
+    units: list[int]  # unit_counts
+    seed: int = 0
+    random: np.random.Generator = field(init=False)
+    client: httpx.Client = field(
+        default_factory=lambda: httpx.Client(verify=False, timeout=REQUEST_TIMEOUT))
+
+    def __post_init__(self) -> None:
+        self.random = np.random.default_rng(self.seed)
+
+    def draw(self) -> None:
+        layer = int(self.random.integers(len(self.units)))
+        unit = int(self.random.integers(self.units[layer]))
+        answer = self.client.post(self.url + "api/unit", json={"layer": layer + 1, "unit": unit})
+        answer.raise_for_status()
+        if answer.json()["html"].count("<img") < 9:
+            raise ValueError(f"no top digits: {answer.text[:300]}")
 
     def close(self) -> None:
         self.client.close()
@@ -182,6 +218,14 @@ def run_class(url: str, make: Callable[[], Student], students: int, seconds: flo
     stats.students_cpu = own_cpu_seconds() - own_cpu
     stats.machine_cpu = machine_cpu_seconds() - machine_cpu
     return stats
+
+
+def cpu_model() -> str:
+    """The machine's CPU, as /proc/cpuinfo names it: every figure is printed beside it."""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown CPU"
 
 
 def apps_cpu(pids: list[int]) -> float:
