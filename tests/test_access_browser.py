@@ -9,7 +9,8 @@ import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from digitpad.harness.browser import (
+
+from tests.harness.browser import (
     RESULT,
     UPLOAD_ACCORDION,
     WAIT,

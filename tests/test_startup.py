@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from digitpad.harness.server import running_app
+from tests.harness.server import running_app
 
 WARM_TIMEOUT = 600  # seconds for the app and a training worker to load on a busy machine
 

@@ -12,10 +12,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from digitpad.harness.server import AppDidNotStart, page_event, queued_event, running_app
 from PIL import Image
 
+from deploy.processes import AppDidNotStart
 from digitpad.uploads import READ_SECONDS, SWEEP_SECONDS, UPLOAD_MB_PER_MINUTE
+from tests.harness.server import page_event, queued_event, running_app
 
 CACHE_MB = 20
 MB = 1024 * 1024
