@@ -32,13 +32,12 @@ def cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def url(cache: Path) -> Iterator[str]:
     """The app with its Gradio cache in a folder of the test's, under a 20 MB budget."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GRADIO_TEMP_DIR", str(cache))
-        try:
-            with running_app(args=("--cache-mb", str(CACHE_MB), "--db", "")) as address:
-                yield address
-        except AppDidNotStart as e:
-            pytest.fail(str(e), pytrace=False)
+    try:
+        with running_app(args=("--cache-mb", str(CACHE_MB), "--db", ""),
+                         env={"GRADIO_TEMP_DIR": str(cache)}) as address:
+            yield address
+    except AppDidNotStart as e:
+        pytest.fail(str(e), pytrace=False)
 
 
 def noise_png(folder: Path, seed: int, side: int = 1000) -> Path:
