@@ -138,6 +138,11 @@ def start_long_run(page) -> None:
 
 def test_stop_keeps_the_model_trained_so_far(page):
     start_long_run(page)
+    page.click("#homework-dropout")  # refused: this session has a run training
+    page.wait_for_selector("#status .dp-problem", timeout=WAIT * 1000)
+    assert "already have a run training" in page.locator("#status").inner_text()
+    page.wait_for_timeout(1000)
+    assert page.locator("#stop").is_enabled()  # Stop still reaches the run that trains
     page.click("#stop")
     report = wait_for_scores(page)
     assert "stopped early" in report
