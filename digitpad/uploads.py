@@ -65,6 +65,7 @@ class UploadCache:
         self.budget = 0
         self.kept: set[str] = set()  # cached before the app served (the examples): never deleted
         self.due: dict[Path, float] = {}  # files to delete, and when
+        self.incoming = 0  # bytes of the uploads under way: room kept for them all at once
         self.lock = threading.Lock()
 
     def start(self, folder: Path, budget_mb: int) -> None:
@@ -97,17 +98,26 @@ class UploadCache:
                 self.remove(path)
 
     def make_room(self, incoming: int) -> None:
-        """Delete the oldest files until the folder and incoming bytes fit the budget."""
+        """Delete the oldest files until the folder and the bytes of every upload under way fit
+        the budget; incoming joins those until `landed`."""
         if self.folder is None:
             return
+        with self.lock:
+            self.incoming += incoming
+            under_way = self.incoming
         cached = sorted((e.stat().st_mtime, e.stat().st_size, e.path) for e in files(self.folder)
                         if e.path not in self.kept)
-        total = sum(size for _, size, _ in cached) + incoming
+        total = sum(size for _, size, _ in cached) + under_way
         for _, size, path in cached:
             if total <= self.budget:
                 break
             self.remove(Path(path))
             total -= size
+
+    def landed(self, incoming: int) -> None:
+        """An upload given room by make_room is over: its bytes are in the folder or gone."""
+        with self.lock:
+            self.incoming -= incoming
 
     def sweep(self, keep_budget: bool) -> None:
         """Delete the files that are due, then keep the budget if asked."""
@@ -174,7 +184,8 @@ class UploadGuard:
                                     (b"retry-after", b"10")]})
             await send({"type": "http.response.body", "body": body})
             return
-        await anyio.to_thread.run_sync(self.cache.make_room, min(size, UPLOAD_LIMIT))
+        incoming = min(size, UPLOAD_LIMIT)
+        await anyio.to_thread.run_sync(self.cache.make_room, incoming)
         answer = bytearray()
 
         async def kept(message: Message) -> None:
@@ -182,7 +193,10 @@ class UploadGuard:
                 answer.extend(message.get("body", b""))
             await send(message)
 
-        await self.app(scope, receive, kept)  # Gradio's moves into the cache are done by now
+        try:
+            await self.app(scope, receive, kept)  # Gradio's moves into the cache are done by now
+        finally:
+            self.cache.landed(incoming)
         try:
             paths = json.loads(answer)
         except ValueError:

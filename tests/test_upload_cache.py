@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from deploy.processes import AppDidNotStart
-from digitpad.uploads import READ_SECONDS, SWEEP_SECONDS, UPLOAD_MB_PER_MINUTE
+from digitpad.uploads import READ_SECONDS, SWEEP_SECONDS, UPLOAD_MB_PER_MINUTE, UploadCache
 from tests.harness.server import page_event, queued_event, running_app
 
 CACHE_MB = 20
@@ -113,3 +113,20 @@ def test_a_client_uploading_too_much_in_a_minute_is_refused_plainly(url, tmp_pat
     refused = next(answer for answer in answers if answer.status_code == 429)
     assert "wait a little" in refused.json()["error"]
     assert send(url, SEVEN, "10.0.0.4").status_code == 200  # everyone else goes on
+
+
+def test_uploads_under_way_at_once_each_get_room_within_the_budget(tmp_path):
+    """Two uploads let in together: the second's room counts the first's bytes, still to come."""
+    cache = UploadCache()
+    cache.folder, cache.budget = tmp_path, 10 * MB
+    for n in range(4):
+        (tmp_path / f"old-{n}.png").write_bytes(bytes(2 * MB))
+        time.sleep(0.01)  # distinct modification times: the oldest goes first
+    cache.make_room(3 * MB)
+    cache.make_room(3 * MB)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["old-2.png", "old-3.png"], left  # 4 MB kept + 6 MB under way: 10 MB
+    cache.landed(3 * MB)
+    cache.landed(3 * MB)
+    cache.make_room(3 * MB)  # 4 MB kept + 3 MB under way: nothing more to delete
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old-2.png", "old-3.png"]
