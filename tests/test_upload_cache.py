@@ -4,6 +4,7 @@ after, and a client uploading too much in a minute is refused plainly."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from collections.abc import Iterator
@@ -130,3 +131,16 @@ def test_uploads_under_way_at_once_each_get_room_within_the_budget(tmp_path):
     cache.landed(3 * MB)
     cache.make_room(3 * MB)  # 4 MB kept + 3 MB under way: nothing more to delete
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old-2.png", "old-3.png"]
+
+
+def test_a_file_older_than_the_cache_seconds_is_deleted_even_if_no_event_used_it(tmp_path):
+    cache = UploadCache()
+    cache.folder, cache.max_age = tmp_path, 60
+    (tmp_path / "example.png").write_bytes(b"kept")
+    cache.kept = {str(tmp_path / "example.png")}
+    for name, age in (("old.png", 61), ("new.png", 59), ("example.png", 3600)):
+        path = tmp_path / name
+        path.write_bytes(b"png")
+        os.utime(path, (time.time() - age, time.time() - age))
+    cache.expire()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["example.png", "new.png"]
