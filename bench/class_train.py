@@ -41,6 +41,7 @@ from tests.harness.server import (
     running_app,
     settle,
 )
+from tests.harness.timing import machine
 
 SPREAD = 5.0  # seconds over which the class presses Train
 ITERATIONS, BATCH = 1000, 128
@@ -125,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-reference", action="store_true",
                         help="skip the one-after-another reference")
     args = parser.parse_args(argv)
+    print(machine())
     people = class_settings(args.people)
     extra = ("--train-workers", str(args.train_workers)) if args.train_workers else ()
     with running_app(args=extra) as url:

@@ -175,6 +175,7 @@ def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any,
     """Train one run in turns with the others; send its progress and its outcome."""
     import numpy as np
 
+    from digitpad.costs import expected_seconds
     from digitpad.training import ConfigError, Diverged, mix_in, train
 
     config, mixed = task
@@ -182,9 +183,10 @@ def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any,
         data = mix_in(data, mixed.x_train, mixed.y_train, CLASS_SHARE)
 
     def report(progress: Progress) -> None:
+        """Send it, then let a run with less work left compute first."""
         send(("progress", number, progress))
         baton.give_back()
-        baton.take(number, (TRAINING, number))
+        baton.take(number, (TRAINING, expected_seconds(config, progress.iteration), number))
 
     def score(images: np.ndarray) -> np.ndarray:
         """The finished run's readings, a slice at a time: a run pressed meanwhile takes its

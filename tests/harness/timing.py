@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -29,3 +31,16 @@ def speed_args(description: str) -> argparse.Namespace:
     parser.add_argument("--model", default=str(SHIPPED_MODEL))
     parser.add_argument("--runs", type=int, default=200)
     return parser.parse_args()
+
+
+def cpu_model() -> str:
+    """The machine's CPU, as /proc/cpuinfo names it: every figure is printed beside it."""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
+def machine() -> str:
+    """The line every bench prints first: the CPU it ran on and its cores."""
+    return f"CPU: {cpu_model()}, {os.cpu_count()} cores"
