@@ -146,8 +146,9 @@ def fresh_run(data_dir: str | None, cache: str) -> tuple[float, float, float]:
     steps kept in the folder cache."""
     command = [sys.executable, "-m", "bench.train_speed", "--fresh-run"]
     command += ["--data-dir", data_dir] if data_dir else []
-    done = subprocess.run(command, env={**os.environ, CACHE_ENV: cache}, check=True,
-                          capture_output=True, text=True)
+    env = {**os.environ, CACHE_ENV: cache}
+    env.pop("TF_XLA_FLAGS", None)  # this process's, naming its own cache
+    done = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
     return tuple(json.loads(done.stdout.splitlines()[-1]))
 
 

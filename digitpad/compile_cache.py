@@ -16,6 +16,7 @@ from pathlib import Path
 
 CACHE_ENV = "DIGITPAD_XLA_CACHE"  # the folder to keep them in; empty: compile in every process
 CACHE_FLAG = "--tf_xla_persistent_cache_directory"
+CACHE_MB = 200  # the oldest compiled steps are deleted beyond this (one is 0.5 to 3 MB)
 
 
 def cpu_signature() -> str:
@@ -50,6 +51,18 @@ def keep_compiled_steps() -> None:
         return
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        keep_newest(folder, CACHE_MB * 2**20)
     except OSError:
         return
     os.environ["TF_XLA_FLAGS"] = f"{flags} {CACHE_FLAG}={folder}".strip()
+
+
+def keep_newest(folder: Path, limit: int) -> None:
+    """Delete the oldest files of folder until the rest hold at most limit bytes: every network
+    shape and batch size a class tries leaves its compiled steps."""
+    entries = sorted(folder.iterdir(), key=lambda entry: entry.stat().st_mtime, reverse=True)
+    held = 0
+    for entry in entries:
+        held += entry.stat().st_size
+        if held > limit:
+            entry.unlink(missing_ok=True)

@@ -6,7 +6,13 @@ import re
 import subprocess
 import sys
 
-from digitpad.compile_cache import CACHE_ENV, CACHE_FLAG, cache_folder, keep_compiled_steps
+from digitpad.compile_cache import (
+    CACHE_ENV,
+    CACHE_FLAG,
+    cache_folder,
+    keep_compiled_steps,
+    keep_newest,
+)
 from tests.conftest import REPO
 
 
@@ -26,6 +32,15 @@ def test_flags_already_naming_a_cache_are_kept(monkeypatch, tmp_path):
     monkeypatch.setenv("TF_XLA_FLAGS", "--tf_xla_auto_jit=0")
     keep_compiled_steps()
     assert os.environ["TF_XLA_FLAGS"] == f"--tf_xla_auto_jit=0 {CACHE_FLAG}={cache_folder()}"
+
+
+def test_only_the_newest_are_kept_within_the_limit(tmp_path):
+    for age, name in enumerate(["newest", "middle", "oldest"]):
+        entry = tmp_path / name
+        entry.write_bytes(b"x" * 100)
+        os.utime(entry, (1e9 - age, 1e9 - age))
+    keep_newest(tmp_path, 250)
+    assert sorted(entry.name for entry in tmp_path.iterdir()) == ["middle", "newest"]
 
 
 def test_a_second_train_py_reuses_the_first_ones_compiled_steps(tmp_path, mnist_dir):
