@@ -38,7 +38,7 @@ from digitpad.compile_cache import CACHE_ENV
 from digitpad.data import load_mnist
 from digitpad.model import build_mlp
 from digitpad.training import TrainConfig, train
-from tests.harness.timing import machine
+from tests.harness.timing import machine, products_seconds
 
 SIZES = (784, *TrainConfig().hidden, 10)
 v1 = tf.compat.v1
@@ -49,22 +49,6 @@ def step_flops(batch: int) -> float:
     layers but the first."""
     pairs = [a * b for a, b in zip(SIZES, SIZES[1:], strict=False)]
     return 2.0 * batch * (3 * sum(pairs) - pairs[0])
-
-
-def floor_seconds(iterations: int, batch: int) -> float:
-    """NumPy matrix products of the step's shapes: forward, weight gradients, and input
-    gradients of all layers but the first (nothing needs the gradient of the pixels)."""
-    rng = np.random.default_rng(0)
-    kernels = [rng.random((a, b), np.float32) for a, b in zip(SIZES, SIZES[1:], strict=False)]
-    units = [rng.random((batch, size), np.float32) for size in SIZES]
-    start = time.perf_counter()
-    for _ in range(iterations):
-        for layer, kernel in enumerate(kernels):
-            units[layer] @ kernel
-            units[layer].T @ units[layer + 1]
-            if layer:
-                units[layer + 1] @ kernel.T
-    return time.perf_counter() - start
 
 
 def reference_graph(seed: int) -> tuple[tf.Graph, dict]:
@@ -190,7 +174,7 @@ def main() -> None:
         fresh.append(fresh_run(args.data_dir, cache))
         warm.append(project_run(data, config))
         reference.append(reference_run(data, config))
-        floor.append(floor_seconds(config.iterations, config.batch_size))
+        floor.append(products_seconds(SIZES, config.batch_size, config.iterations))
     print(f"{config.iterations} iterations x {config.batch_size}, {args.runs} runs in turn, "
           f"load average {os.getloadavg()[0]:.1f} at the end")
     ref_total = float(np.median([r[0] for r in reference]))

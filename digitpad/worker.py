@@ -182,8 +182,7 @@ def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any,
     if mixed is not None:
         data = mix_in(data, mixed.x_train, mixed.y_train, CLASS_SHARE)
 
-    def report(progress: Progress) -> None:
-        """Send it, then let a run with less work left compute first."""
+    def report(progress: Progress) -> None:  # then a run with less work left goes first
         send(("progress", number, progress))
         baton.give_back()
         baton.take(number, (TRAINING, expected_seconds(config, progress.iteration), number))
