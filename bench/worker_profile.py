@@ -3,18 +3,20 @@
     python -m bench.worker_profile [--py-spy PATH] [--rate 20] [class_train's flags]
 
 Runs `python -m bench.class_train --no-reference` (and the flags given), attaches py-spy
-(requirements-dev.txt) to the app's first training worker once it has started, samples every
-thread of it, waiting or not, until the class is over, and sorts each sample of a run's thread
-by what it was doing: training steps, the curve's validation digits at each report, scoring a
-finished run, starting a run (its model, Adam's slots, its minibatch source, a first trace of a
-shape), Python between steps, sending to the app. Samples of a run waiting for its turn are not
-counted; the worker is waiting on the app for the rest of the time, when no run computes.
+(requirements-dev.txt) to the app's first training worker as the class presses Train, samples
+every thread of it, waiting or not, until the class's runs are over, and sorts each sample of a
+run's thread by what it was doing: training steps, the curve's validation digits at each
+report, scoring a finished run, starting a run (its model, Adam's slots, its minibatch source,
+a first trace of a shape), Python between steps, sending to the app. Samples of a run waiting
+for its turn are not counted; the worker is waiting on the app for the rest of the time, when
+no run computes.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -22,6 +24,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bench.class_train import RUNS_OVER
 from tests.harness.timing import machine
 
 KINDS = (  # the first whose marks a sample's stack holds names it
@@ -110,13 +113,15 @@ def main() -> int:
                             "--nonblocking", "--format", "raw", "--rate", str(args.rate),
                             "-o", str(samples)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for line in bench.stdout:  # py-spy ends with the worker, when the class is over
+    for line in bench.stdout:
         print(line, end="", flush=True)
+        if line.startswith(RUNS_OVER):
+            spy.send_signal(signal.SIGINT)  # it writes what it sampled and ends
     bench.wait()
     spy.wait()
     kinds, ticks = breakdown(samples)
-    print(f"one training worker over the class's {ticks / args.rate:.0f} s, {args.rate} "
-          "samples a second:")
+    print(f"one training worker, from the first press of Train until every run was over "
+          f"({ticks / args.rate:.0f} s), {args.rate} samples a second:")
     for kind, count in kinds.most_common():
         print(f"  {kind:45s} {count / ticks:6.1%}  ({count / args.rate:5.1f} s)")
     computing = sum(kinds[kind] for kind, _ in KINDS) + kinds["other"]
