@@ -50,6 +50,7 @@ from tests.harness.server import (
     settle,
     upload,
 )
+from tests.harness.timing import machine
 
 TARGET_P95, TARGET_MEMORY_MB, TARGET_CACHE_MB = 0.250, 300, 50
 LONG_RUN = [None, [], -3.0, 0.2, 20_000, 128, "512-256-128", False, 0, False]
@@ -194,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-seconds", type=int, default=30)
     parser.add_argument("--cache-mb", type=int, default=200)
     args = parser.parse_args(argv)
+    print(machine())
     with tempfile.TemporaryDirectory() as cache:
         os.environ["GRADIO_TEMP_DIR"] = cache
         with running_app(args=("--cache-seconds", str(args.cache_seconds),

@@ -24,6 +24,7 @@ from digitpad.reading import drawing_digit
 from digitpad.scoring import predict_all, stroke_digits
 from digitpad.strokes import load_strokes
 from digitpad.views.draw import LOOKS_LIKE_NOTHING, SURE
+from tests.harness.timing import machine
 
 BANDS = [0.0, 0.3, 0.45, 0.6, 0.7, 0.8, 0.9, 0.97, 1.01]
 
@@ -71,6 +72,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=str(SHIPPED_MODEL))
     args = parser.parse_args()
+    print(machine())
     predict = make_predictor(load_model(args.model))
     records = load_strokes(SHIPPED_DRAWINGS)
     labels = np.array([r["label"] for r in records])

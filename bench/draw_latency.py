@@ -30,6 +30,7 @@ from tests.harness.browser import (
     zero_strokes,
 )
 from tests.harness.server import MODEL, running_app
+from tests.harness.timing import machine
 
 TARGET_MEDIAN = 150.0
 TARGET_P95 = 300.0
@@ -100,6 +101,7 @@ def main() -> int:
     parser.add_argument("--strokes", type=int, default=50)
     parser.add_argument("--model", default=MODEL)
     args = parser.parse_args()
+    print(machine())
     if not CHROMIUM.is_file():
         print(f"error: {CHROMIUM} not found; install Debian's chromium", file=sys.stderr)
         return 2

@@ -18,13 +18,14 @@ from digitpad.preprocess import preprocess
 from digitpad.strokes import fit_to_canvas, render
 from digitpad.views.inside import saliency_image
 from tests.harness.classroom import FOUR
-from tests.harness.timing import median_ms, speed_args
+from tests.harness.timing import machine, median_ms, speed_args
 
 TARGET_MS = 50.0
 
 
 def main() -> None:
     args = speed_args(__doc__)
+    print(machine())
     model = load_model(args.model)
     explain = saliency(model)
     predict = make_predictor(model)

@@ -29,7 +29,6 @@ CPU used by the app, by the students and by everything else. Exits 0 whatever th
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import threading
@@ -52,7 +51,6 @@ from tests.harness.classroom import (
     RestStudent,
     Stats,
     Student,
-    cpu_model,
     pad_drawings,
     report,
     run_class,
@@ -65,6 +63,7 @@ from tests.harness.server import (
     running_app,
     settle,
 )
+from tests.harness.timing import machine
 
 TARGET_P95 = 0.250
 TARGET_P95_REST = 0.100  # one plain request per drawing, no upload, queue or stream
@@ -206,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="this many copies of the app behind nginx")
     parser.add_argument("--model", default=MODEL)
     args = parser.parse_args(argv)
-    print(f"CPU: {cpu_model()}, {os.cpu_count()} cores")
+    print(machine())
     with tempfile.TemporaryDirectory() as folder, serving(args) as (url, pids):
         if args.rest and not (args.knee or args.train):
             rest_against_pad(url, args.students, args.seconds, args.runs, Path(folder), pids)

@@ -39,7 +39,7 @@ from digitpad.strokes import (
 )
 from tests.harness.drawings import as_sent, densest, most_points_and_line, scattered
 from tests.harness.server import REPO
-from tests.harness.timing import median_ms, speed_args
+from tests.harness.timing import machine, median_ms, speed_args
 
 SEVEN = REPO / "assets" / "example-7-paper.png"
 
@@ -74,6 +74,7 @@ def largest_uploads_ms(runs: int = 5) -> dict[str, float]:
 
 def main() -> None:
     args = speed_args(__doc__)
+    print(machine())
     model = load_model(args.model)
     predict = make_frozen_predictor(model)
     compiled = make_predictor(model)

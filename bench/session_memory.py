@@ -26,6 +26,7 @@ from tests.harness.server import (
     running_app,
     settle,
 )
+from tests.harness.timing import machine
 
 TARGET_GROWTH_MB = 200
 STOP_GROWTH_MB = 2000  # stop early past this: the machine is shared, and the target is missed
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="stop once RSS has grown this many MB")
     parser.add_argument("--model", default=MODEL)
     args = parser.parse_args(argv)
+    print(machine())
     with running_app(args.model) as url:
         if not has_train(url):
             print("this app has no /train endpoint yet; nothing to measure")

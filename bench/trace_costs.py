@@ -26,7 +26,7 @@ from digitpad.model import build_mlp, make_predictor
 from digitpad.pen_styles import add_pen_styles
 from digitpad.redraw import redraw_all
 from digitpad.steps import make_adam, make_steps, predict_with, step_settings
-from tests.harness.timing import median_ms
+from tests.harness.timing import machine, median_ms
 
 SHAPES = [(512, 256, 128), (1500,), (64, 32)]
 
@@ -42,6 +42,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir")
     data = load_mnist(parser.parse_args().data_dir)
+    print(machine())
     digits = data.x_val[:1000].astype(np.float32) / 255.0
     for hidden in SHAPES:
         weights = [v.value for v in build_mlp(hidden).trainable_variables]

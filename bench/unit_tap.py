@@ -14,7 +14,6 @@ class as a ratio of their p95 alone, and the targets: a tap p95 <= 150 ms, a str
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import threading
@@ -24,13 +23,13 @@ from tests.harness.classroom import (
     PadStudent,
     Stats,
     TapStudent,
-    cpu_model,
     pad_drawings,
     report,
     run_class,
     unit_counts,
 )
 from tests.harness.server import app_pid, running_app, settle
+from tests.harness.timing import machine
 
 TARGET_TAP_P95 = 0.150
 TARGET_PAD_P95 = 0.100
@@ -64,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    print(f"CPU: {cpu_model()}, {os.cpu_count()} cores")
+    print(machine())
     with running_app(timeout=START_TIMEOUT) as url:
         print(f"app idle after {settle(url):.0f} s")
         pids = [app_pid(url)]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
@@ -30,8 +29,9 @@ from digitpad.model import load_model
 from digitpad.network_view import unit_sample
 from digitpad.reading import Reader, read_drawing
 from digitpad.views.draw import answer_panels
-from tests.harness.classroom import cpu_model, pad_drawings
+from tests.harness.classroom import pad_drawings
 from tests.harness.server import MODEL, REPO
+from tests.harness.timing import machine
 
 
 def per_call_ms(work: Callable[[int], object], repeats: int) -> float:
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
-    print(f"CPU: {cpu_model()}, {os.cpu_count()} cores")
+    print(machine())
     reader = Reader("the shipped model", load_model(REPO / args.model),
                     unit_sample(load_mnist())).traced(("predict", "unit_digits"))
     drawings = pad_drawings()

@@ -12,10 +12,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from digitpad.compile_cache import keep_compiled_steps
+
 
 def quiet_environment() -> None:
-    """TensorFlow's later notices off; without an NVIDIA GPU, its search for CUDA too. Set
-    before TensorFlow is imported; training workers inherit it."""
+    """TensorFlow's later notices off; without an NVIDIA GPU, its search for CUDA too; compiled
+    steps kept on disk. Set before TensorFlow is imported; training workers inherit it."""
+    keep_compiled_steps()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if not Path("/dev/nvidia0").exists():
         os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")

@@ -2,8 +2,9 @@
 
 Worker processes at low priority, so the pad stays quick, train the runs. In each worker a run
 that has not reported yet goes first, for its first curve point within seconds; then a finished
-run's scoring, a slice at a time; then the oldest run, so runs finish one after another instead
-of all at the end. Every run has its own Stop,
+run's scoring, a slice at a time; then the run with the least expected work left
+(digitpad/costs.py), so a cheap run is not kept behind dear ones and runs finish one after
+another instead of all at the end. Every run has its own Stop,
 and a run whose page or client stopped watching is stopped: trainings belong to someone who is
 there.
 """
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from itertools import count
 
 from digitpad.classset import ClassSet
+from digitpad.costs import expected_seconds
 from digitpad.training import Progress, TrainConfig
 from digitpad.worker import SERVER_PID, Outcome, worker_main
 
@@ -30,9 +32,6 @@ log = logging.getLogger(__name__)
 WATCH_SECONDS = 3.5  # a run nobody has looked at for this long is stopped (within 5 s in all)
 QUEUE_LIMIT = 60  # unfinished runs on the whole server
 MAX_RUN_SECONDS = 180.0  # a run expected to take longer here is refused
-SECONDS_PER_UNIT = 6e-11  # a step's arithmetic: seconds per (batch x weight), measured here
-STEP_SECONDS = 0.002  # a step's cost beyond its arithmetic
-AUGMENT_COST = 1.6  # augmented steps cost this much more
 
 
 class Refused(ValueError):
@@ -73,14 +72,6 @@ class Ticket:
 
 
 SCORING_NOTE = "trained; now scoring it on the test digits and the pen-drawn ones"
-
-
-def expected_seconds(config: TrainConfig) -> float:
-    """A rough time for a whole run here, from its arithmetic."""
-    sizes = [784, *config.hidden, 10]
-    weights = sum(a * b for a, b in zip(sizes, sizes[1:], strict=False))
-    step = config.batch_size * weights * SECONDS_PER_UNIT + STEP_SECONDS
-    return config.iterations * step * (AUGMENT_COST if config.augment else 1.0)
 
 
 def time_left(seconds: float) -> str:
@@ -142,19 +133,20 @@ class Scheduler:
 
     def seconds_left(self, ticket: Ticket) -> float:
         """Expected seconds of training a run still needs, at the pace measured so far."""
-        share_left = 1 - ticket.done / ticket.config.iterations
-        return expected_seconds(ticket.config) * share_left * self.pace
+        return expected_seconds(ticket.config, ticket.done) * self.pace
 
     def work_left(self, worker: int, unfinished: list[Ticket]) -> float:
         """Expected seconds of training still queued or running on one worker."""
         return sum(self.seconds_left(t) for t in unfinished if t.worker == worker)
 
     def status(self, ticket: Ticket) -> str:
-        """Where a run stands, honestly: waiting behind older runs, or training; time left."""
+        """Where a run stands, honestly: waiting behind runs with less left, or training; time
+        left."""
         with self.lock:
             others = [t for t in self.tickets.values() if t is not ticket]
-        ahead = [t for t in others if t.worker == ticket.worker and t.submitted < ticket.submitted]
         left = self.seconds_left(ticket)
+        ahead = [t for t in others if t.worker == ticket.worker
+                 and (self.seconds_left(t), t.number) < (left, ticket.number)]
         if not self.ready.is_set():
             return "the trainer is starting: TensorFlow and MNIST load once, in a few seconds"
         if ahead:

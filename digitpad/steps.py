@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from digitpad.augment import augment
+from digitpad.compile_cache import keep_compiled_steps
 
 if TYPE_CHECKING:
     from digitpad.knobs import TrainConfig
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 EXPLODED_LOSS = 1e4  # a cross-entropy this large means the run has blown up
 REPORT_ITERATIONS = 100  # a run reports at least this often: no call runs past a report
 NOISE_FLOATS = 2**21  # a call's dropout noise at most (8 MB): it bounds a call's steps
+
+keep_compiled_steps()  # before TensorFlow's first compile: see digitpad/compile_cache.py
 
 
 def logits(weights: list, images: tf.Tensor, noise: tf.Tensor | None = None,
@@ -34,7 +37,7 @@ def logits(weights: list, images: tf.Tensor, noise: tf.Tensor | None = None,
     return tf.nn.bias_add(tf.matmul(units, weights[-2]), weights[-1])
 
 
-@tf.function(reduce_retracing=True)
+@tf.function(reduce_retracing=True, autograph=False)
 def probabilities(weights: list, images: tf.Tensor) -> tf.Tensor:
     """The network's readings of (n, 28, 28) images, traced once per network shape: a model's
     own traced pass would cost every run a trace of its own (bench/trace_costs.py)."""
@@ -98,7 +101,7 @@ def make_steps(batch_size: int, augmented: bool) -> Callable:
     """
     xla = compiles_with_xla(augmented)
 
-    @tf.function(jit_compile=xla)
+    @tf.function(jit_compile=xla, autograph=False)
     def steps(weights: list, slots: list, settings: dict, start: tf.Tensor, n: tf.Tensor,
               x: tf.Tensor, y: tf.Tensor, noise: tf.Tensor) -> tuple[tf.Tensor, ...]:
         count, width = tf.shape(x)[0], weights[-2].shape[0]
@@ -128,7 +131,7 @@ def make_steps(batch_size: int, augmented: bool) -> Callable:
         done = tf.cast(tf.maximum(i, 1), tf.float32)
         return loss_sum / done, hits / (done * batch_size), bad
 
-    @tf.function
+    @tf.function(autograph=False)
     def run(weights: list, slots: list, settings: dict, start: tf.Tensor, n: tf.Tensor,
             x: tf.Tensor, y: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         width = weights[-2].shape[0]

@@ -123,6 +123,11 @@ class Baton:
             self.holder = None
             self.turns.notify_all()
 
+    def pass_on(self, number: int, place: tuple) -> None:
+        """Give the turn back, and wait for the next one from this place."""
+        self.give_back()
+        self.take(number, place)
+
     def hurry(self, number: int) -> None:
         """A stopped run goes next: it only has to wrap up."""
         with self.turns:
@@ -175,24 +180,23 @@ def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any,
     """Train one run in turns with the others; send its progress and its outcome."""
     import numpy as np
 
+    from digitpad.costs import expected_seconds
     from digitpad.training import ConfigError, Diverged, mix_in, train
 
     config, mixed = task
     if mixed is not None:
         data = mix_in(data, mixed.x_train, mixed.y_train, CLASS_SHARE)
 
-    def report(progress: Progress) -> None:
+    def report(progress: Progress) -> None:  # then a run with less work left goes first
         send(("progress", number, progress))
-        baton.give_back()
-        baton.take(number, (TRAINING, number))
+        baton.pass_on(number, (TRAINING, expected_seconds(config, progress.iteration), number))
 
     def score(images: np.ndarray) -> np.ndarray:
         """The finished run's readings, a slice at a time: a run pressed meanwhile takes its
         first turn between slices instead of waiting for the whole test set."""
         parts = []
         for start in range(0, len(images), SCORE_SLICE):
-            baton.give_back()
-            baton.take(number, (SCORING, number))
+            baton.pass_on(number, (SCORING, number))
             parts.append(result.predict(images[start:start + SCORE_SLICE]))
         return np.concatenate(parts)
 

@@ -12,6 +12,7 @@ import pytest
 
 from digitpad import scheduler as scheduling
 from digitpad.classset import ClassSet
+from digitpad.costs import expected_seconds
 from digitpad.scheduler import Refused, Scheduler, Ticket, time_left
 from digitpad.training import TrainConfig, mix_in
 
@@ -78,6 +79,35 @@ def test_stop_ends_only_its_own_run(trainer):
     third.stop()
     watched(first, third)
     assert first.outcome.stopped_early and third.outcome.stopped_early
+
+
+def test_a_cheap_run_overtakes_dear_ones_waiting(trainer):
+    """Pressed after three runs of the tutorial's network have begun, a run costing under a
+    tenth of the tutorial's finishes within 15 s, while they still train."""
+    dear = [trainer.submit(f"dear {i}", replace(LONG, hidden=(512, 256, 128), batch_size=128,
+                                                iterations=5000, seed=i)) for i in range(3)]
+    cheap_config = replace(SMALL, hidden=(), batch_size=16, iterations=1000)
+    assert expected_seconds(cheap_config) < expected_seconds(TrainConfig()) / 10
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while not all(t.progress for t in dear):  # each has had its first turn
+        assert time.monotonic() < deadline
+        for ticket in dear:
+            ticket.watch()
+        time.sleep(0.2)
+    pressed = time.monotonic()
+    cheap = trainer.submit("cheap", cheap_config)
+    deadline = pressed + RUN_TIMEOUT
+    while not cheap.finished.wait(0.2):
+        assert time.monotonic() < deadline
+        for ticket in dear:
+            ticket.watch()
+    took = time.monotonic() - pressed
+    assert cheap.outcome is not None and cheap.outcome.iterations_done == 1000, cheap.problem
+    assert not any(t.finished.is_set() for t in dear)
+    for ticket in dear:
+        ticket.stop()
+    watched(*dear)
+    assert took <= 15, f"the cheap run took {took:.1f} s"
 
 
 def test_a_diverging_run_fails_alone(trainer):

@@ -220,14 +220,6 @@ def run_class(url: str, make: Callable[[], Student], students: int, seconds: flo
     return stats
 
 
-def cpu_model() -> str:
-    """The machine's CPU, as /proc/cpuinfo names it: every figure is printed beside it."""
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
-
-
 def apps_cpu(pids: list[int]) -> float:
     return sum(map(cpu_seconds, pids))
 
