@@ -114,6 +114,17 @@ def half_accuracies(predict: Predict, records: list[dict]) -> dict[str, float]:
             **{half: float(correct[halves == half].mean()) for half in ("A", "B")}}
 
 
+def writer_scores(predict: Predict, records: list[dict], half: str) -> dict[str, float]:
+    """Accuracy on the pen-drawn records of one writer half ("A", "B" or "all"), and its worst
+    and median writer's."""
+    chosen = of_writers(records, half)
+    correct = predict_labels(predict, stroke_digits(chosen)) == np.array(
+        [r["label"] for r in chosen])
+    table = grouped_accuracy(np.array([r["writer"] for r in chosen]), correct)
+    worst, median, _ = spread([acc for acc, _ in table.values()])
+    return {"accuracy": float(correct.mean()), "worst": worst, "median": median}
+
+
 def load_drawings(path: str | Path | None) -> Drawings | None:
     """The real drawings to score runs on, or None (with a note in the log) when unreadable."""
     if path is None or not Path(path).is_file():
