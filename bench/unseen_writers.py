@@ -46,6 +46,15 @@ def run_fold(args: argparse.Namespace, data: Mnist, records: list[dict],
             "seconds": result.train_seconds}
 
 
+def report(half: str, fold: dict[str, float]) -> dict[str, float]:
+    """Print one fold's figures, as soon as it is done and again beside the other's."""
+    print(f"fold: trained on writers {half}, read writers {unseen_half(half)}: "
+          f"accuracy={fold['accuracy']:.4f} worst writer={fold['worst']:.4f} "
+          f"median writer={fold['median']:.4f} MNIST test={fold['mnist']:.4f} "
+          f"train_seconds={fold['seconds']:.0f}", flush=True)
+    return fold
+
+
 def main(argv: list[str] | None = None) -> int:
     args = train_script.parse_args(argv)
     print(f"CPU: {cpu_model()}, {os.cpu_count()} cores", flush=True)
@@ -53,15 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         data = load_mnist(args.data_dir)
         records = load_strokes(args.strokes or args.pen_data)
         init = load_model(args.init_model) if args.init_model else None
-        folds = {half: run_fold(args, data, records, init, half) for half in FOLDS}
+        folds = {half: report(half, run_fold(args, data, records, init, half))
+                 for half in FOLDS}
     except (MnistError, ModelError, OSError, ValueError, ConfigError, Diverged) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     for half, fold in folds.items():
-        print(f"fold: trained on writers {half}, read writers {unseen_half(half)}: "
-              f"accuracy={fold['accuracy']:.4f} worst writer={fold['worst']:.4f} "
-              f"median writer={fold['median']:.4f} MNIST test={fold['mnist']:.4f} "
-              f"train_seconds={fold['seconds']:.0f}")
+        report(half, fold)
     mean = float(np.mean([fold["accuracy"] for fold in folds.values()]))
     print(f"two-fold unseen-writer accuracy={mean:.4f} "
           f"worst writer={min(f['worst'] for f in folds.values()):.4f} "
