@@ -11,6 +11,7 @@ writers only: people the run never learned from.
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import sys
 from collections.abc import Callable
@@ -36,6 +37,9 @@ from digitpad.pen_digits import unseen_half, with_pen_digits
 from digitpad.scoring import half_accuracies, predict_labels, writer_scores
 from digitpad.strokes import load_strokes
 from digitpad.training import Diverged, Progress, train
+
+LEARNED_ALL = ("the run learned from every writer of these drawings: this is not a figure for "
+               "people it never saw")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -104,6 +108,17 @@ def reporter(iterations: int, logdir: str | None) -> Callable[[Progress], None]:
     return show
 
 
+def starting_point(init_model: str) -> dict:
+    """What a fine-tuned run started from, read before --out may replace it: the model's file
+    name, and how it was made and when, from its card if it has one."""
+    try:
+        card = json.loads(card_path(init_model).read_text())
+    except (OSError, ValueError):
+        card = {}
+    return {"model": Path(init_model).name,
+            **{key: card[key] for key in ("command", "created") if key in card}}
+
+
 def drawings_card(predict: Callable[[np.ndarray], np.ndarray], records: list[dict],
                   pen_writers: str) -> dict:
     """The drawings' scores for the card, printed: both halves after a run that learned from no
@@ -116,12 +131,12 @@ def drawings_card(predict: Callable[[np.ndarray], np.ndarray], records: list[dic
         return {"unseen_writers": unseen,
                 **{f"unseen_writers_{key}": round(value, 4) for key, value in scores.items()}}
     drawn = half_accuracies(predict, records)
-    learned = "" if unseen else " (all of them learned from: not people it never saw)"
+    learned = {} if unseen else {"drawings_note": LEARNED_ALL}
     print(f"accuracy on drawings: {drawn['all']:.4f} (writers A {drawn['A']:.4f}, "
-          f"B {drawn['B']:.4f}){learned}")
+          f"B {drawn['B']:.4f}){f' ({LEARNED_ALL})' if learned else ''}")
     return {"drawings_accuracy": round(drawn["all"], 4),
             "drawings_accuracy_A": round(drawn["A"], 4),
-            "drawings_accuracy_B": round(drawn["B"], 4)}
+            "drawings_accuracy_B": round(drawn["B"], 4), **learned}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         data = load_mnist(args.data_dir)
         records = load_strokes(args.strokes) if args.strokes else None
         init = load_model(args.init_model) if args.init_model else None
+        started_from = starting_point(args.init_model) if args.init_model else None
         result = train(config, with_pen_digits(data, config, args.pen_data),
                        on_progress=reporter(config.iterations, args.logdir), init=init)
     except (MnistError, ModelError, OSError, ValueError, ConfigError, Diverged) as e:
@@ -140,12 +156,13 @@ def main(argv: list[str] | None = None) -> int:
     test_images = data.x_test.astype(np.float32) / 255.0
     test_accuracy = float(np.mean(predict_labels(predict, test_images) == data.y_test))
     card = {**result.summary(), "test_accuracy": round(test_accuracy, 4)}
-    if args.init_model:
-        card["started_from"] = Path(args.init_model).name
+    if started_from:
+        card["started_from"] = started_from
     if config.pen_writers != "none":
         card["pen_data"] = Path(args.pen_data).name
     if records is not None:
-        card.update(drawings_card(predict, records, config.pen_writers))
+        learned = Path(args.strokes).resolve() == Path(args.pen_data).resolve()
+        card.update(drawings_card(predict, records, config.pen_writers if learned else "none"))
         card["drawings"] = Path(args.strokes).name
     if args.out:
         save_model(result.model, args.out)

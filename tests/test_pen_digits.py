@@ -1,7 +1,12 @@
 """Pen-drawn digits as training digits: the pad's pixels, distortions that keep the digit, the
 split by writer, the knobs, and fine-tuning from a model's weights."""
 
+import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,7 +14,7 @@ import pytest
 import train as train_script
 from digitpad.data import SHIPPED_DRAWINGS, as_uint8
 from digitpad.knobs import ConfigError, TrainConfig, check_config
-from digitpad.model import SHIPPED_MODEL, build_mlp, load_model, make_predictor
+from digitpad.model import SHIPPED_MODEL, build_mlp, load_model, make_predictor, save_model
 from digitpad.pen_digits import (
     distort,
     pen_training_digits,
@@ -18,9 +23,11 @@ from digitpad.pen_digits import (
     writers_digits,
 )
 from digitpad.reading import drawing_digit
-from digitpad.scoring import of_writers, stroke_digits
+from digitpad.scoring import of_writers, predict_labels, stroke_digits
 from digitpad.strokes import fit_to_canvas, load_strokes
 from digitpad.training import train
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +127,27 @@ def test_a_run_starts_from_the_model_it_is_given(mnist):
         assert np.abs(other - before).max() > 1e-2
     with pytest.raises(ConfigError, match="starting model"):
         train(replace(config, hidden=(32,)), mnist, init=start)
+
+
+def test_train_script_fine_tunes_and_scores_the_writers_it_never_saw(records, mnist, tmp_path):
+    pen = tmp_path / "four-writers.json"
+    pen.write_text(json.dumps([r for r in records if r["writer"] <= 4][::4]))
+    start = tmp_path / "start.keras"
+    save_model(train(TrainConfig(iterations=50, hidden=(32,), learning_rate=1e-3), mnist).model,
+               start)
+    out = tmp_path / "tuned.keras"
+    done = subprocess.run(
+        [sys.executable, "train.py", "--iterations", "20", "--hidden", "32", "--pen-writers", "B",
+         "--pen-copies", "2", "--pen-data", pen, "--strokes", pen, "--init-model", start,
+         "--out", out], cwd=REPO, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert (card["pen_writers"], card["pen_copies"], card["pen_data"]) == ("B", 2, pen.name)
+    assert card["started_from"] == {"model": "start.keras"}
+    odd = [r for r in json.loads(pen.read_text()) if r["writer"] % 2]
+    predicted = predict_labels(make_predictor(load_model(out)), stroke_digits(odd))
+    assert card["unseen_writers"] == "A" and "drawings_accuracy" not in card
+    assert card["unseen_writers_accuracy"] == round(
+        float(np.mean(predicted == [r["label"] for r in odd])), 4)
+    assert "accuracy on unseen writers (half A)" in done.stdout
