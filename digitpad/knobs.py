@@ -59,6 +59,9 @@ class TrainConfig:
                                                   "digits, with pen writers")
     pen_copies: int = knob(4, (1, 20), help="copies of each pen-drawn digit: one as written, "
                                             "the others redrawn with the strokes distorted")
+    pen_distortion: float = knob(1.0, (0.0, 3.0), help="how far the copies' strokes are "
+                                                       "turned, slanted, stretched and moved: 1 "
+                                                       "is digitpad/pen_digits.py's ranges")
 
 
 def check_number(name: str, value: object, kind: type, low: float, high: float) -> None:

@@ -75,11 +75,11 @@ def pen_training_digits(records: list[dict], copies: int, seed: int,
 
 
 @functools.lru_cache(maxsize=4)
-def writers_digits(path: str, writers: str, copies: int,
-                   seed: int) -> tuple[np.ndarray, np.ndarray]:
+def writers_digits(path: str, writers: str, copies: int, seed: int,
+                   strength: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """pen_training_digits of one half of a strokes file's writers, kept for the next run: the
     30 writers' 7,494 digits take about 4 ms each to draw."""
-    return pen_training_digits(of_writers(load_strokes(path), writers), copies, seed)
+    return pen_training_digits(of_writers(load_strokes(path), writers), copies, seed, strength)
 
 
 def with_pen_digits(data: Mnist, config: TrainConfig,
@@ -89,7 +89,7 @@ def with_pen_digits(data: Mnist, config: TrainConfig,
     if config.pen_writers == "none":
         return data
     images, labels = writers_digits(str(path), config.pen_writers, config.pen_copies,
-                                    config.seed)
+                                    config.seed, config.pen_distortion)
     return mix_in(data, images, labels, config.pen_share)
 
 

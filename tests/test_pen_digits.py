@@ -80,7 +80,7 @@ def test_writer_halves_train_apart(records, mnist):
     assert [unseen_half(h) for h in ("A", "B", "none", "all")] == ["B", "A", "all", None]
     config = TrainConfig(pen_writers="B", pen_copies=1, pen_share=0.25)
     mixed = with_pen_digits(mnist, config)
-    images, labels = writers_digits(str(SHIPPED_DRAWINGS), "B", 1, 0)
+    images, labels = writers_digits(str(SHIPPED_DRAWINGS), "B", 1, 0, 1.0)
     assert len(labels) == len(b)
     added = len(mixed.x_train) - len(mnist.x_train)
     assert added % len(labels) == 0 and abs(added / len(mixed.x_train) - 0.25) < 0.05
@@ -98,6 +98,8 @@ def test_writer_halves_train_apart(records, mnist):
     ({"pen_copies": 0}, "pen_copies"),
     ({"pen_copies": 21}, "pen_copies"),
     ({"pen_copies": 2.0}, "pen_copies"),
+    ({"pen_distortion": -0.5}, "pen_distortion"),
+    ({"pen_distortion": 3.5}, "pen_distortion"),
 ])
 def test_pen_knobs_refuse_bad_values(changes, field):
     with pytest.raises(ConfigError) as info:
@@ -107,9 +109,10 @@ def test_pen_knobs_refuse_bad_values(changes, field):
 
 def test_pen_flags(capsys):
     args = train_script.parse_args(["--pen-writers", "A", "--pen-share", "0.3",
-                                    "--pen-copies", "2", "--init-model", "start.keras"])
+                                    "--pen-copies", "2", "--pen-distortion", "1.5",
+                                    "--init-model", "start.keras"])
     assert train_script.train_config(args) == TrainConfig(pen_writers="A", pen_share=0.3,
-                                                          pen_copies=2)
+                                                          pen_copies=2, pen_distortion=1.5)
     assert args.init_model == "start.keras" and args.pen_data == str(SHIPPED_DRAWINGS)
     with pytest.raises(SystemExit):
         train_script.parse_args(["--pen-writers", "C"])
