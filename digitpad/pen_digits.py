@@ -88,8 +88,9 @@ def with_pen_digits(data: Mnist, config: TrainConfig,
     of every minibatch (mix_in, as the class's drawings); data itself for no pen writers."""
     if config.pen_writers == "none":
         return data
-    images, labels = writers_digits(str(path), config.pen_writers, config.pen_copies,
-                                    config.seed, config.pen_distortion)
+    seed = config.seed if config.pen_copies > 1 else 0  # one copy, as written: no randomness
+    images, labels = writers_digits(str(path), config.pen_writers, config.pen_copies, seed,
+                                    config.pen_distortion)
     return mix_in(data, images, labels, config.pen_share)
 
 

@@ -175,6 +175,7 @@ def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any,
     """Train one run in turns with the others; send its progress and its outcome."""
     import numpy as np
 
+    from digitpad.pen_digits import with_pen_digits
     from digitpad.training import ConfigError, Diverged, mix_in, train
 
     config, mixed = task
@@ -202,7 +203,7 @@ def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any,
         if stop.pressed.is_set():
             send(("failed", number, ("Stopped before it started.", "problem")))
             return
-        result = train(config, data, report, stop.pressed.is_set)
+        result = train(config, with_pen_digits(data, config), report, stop.pressed.is_set)
         if not stop.keep:
             send(("failed", number, ("Stopped: nobody was watching it.", "problem")))
             return

@@ -195,3 +195,16 @@ def test_second_training_waits_behind_the_first_and_says_so(page, browser, app_s
     finally:
         other.context.close()
     assert "stopped early" in wait_for_scores(page)
+
+
+def test_pen_comparison_trains_mnist_only_then_with_pen_drawn_digits(page):
+    open_train_tab(page)
+    set_number(page, "iterations", 100)
+    page.click("#homework-pen")
+    page.wait_for_function("() => document.querySelector('#runs').innerText"
+                           ".split('512-256-128').length == 3", timeout=2 * RUN_TIMEOUT * 1000)
+    rows = page.locator("#runs tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.querySelectorAll('td')].map(c => c.innerText.trim()))")
+    pen = [row[7] for row in rows]
+    assert pen == ["no", "yes"], rows
+    assert "pen-drawn by 15 people no run here learns from" in page.locator("#status").inner_text()
