@@ -40,8 +40,9 @@ RATE_EXPONENTS = tuple(math.log10(rate) for rate in KNOBS["learning_rate"].page)
 DEFAULT_RATE = math.log10(DEFAULTS.learning_rate)
 DONE, STOPPED = "done", "stopped"  # the progress bar's last word on a click's last run
 NEXT_RUN = "this run is done; the next one starts"
-PEN_LABEL = ("Include pen-drawn digits: 15 of the 30 writers', as 1 in 5 of each minibatch; "
-             "the real-drawings score then counts only the other 15")
+PEN_LABEL = (f"Include pen-drawn digits: 15 of the 30 writers', as 1 in "
+             f"{round(1 / DEFAULTS.pen_share)} of each minibatch; the real drawings are always "
+             "the other 15's")
 Curves = list[tuple[int, list[Progress]]]  # (run number, its reports) per line on a chart
 
 
