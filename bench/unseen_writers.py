@@ -13,6 +13,7 @@ Exits 0 whatever the figures (2 when the flags or the data are refused).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from dataclasses import replace
@@ -23,7 +24,7 @@ import numpy as np
 import train as train_script
 from digitpad.data import Mnist, MnistError, load_mnist
 from digitpad.knobs import ConfigError
-from digitpad.model import ModelError, load_model, make_predictor
+from digitpad.model import ModelError, card_path, load_model, make_predictor
 from digitpad.pen_digits import unseen_half, with_pen_digits
 from digitpad.scoring import predict_labels, writer_scores
 from digitpad.strokes import load_strokes
@@ -46,6 +47,15 @@ def run_fold(args: argparse.Namespace, data: Mnist, records: list[dict],
             "seconds": result.train_seconds}
 
 
+def learned_pen_writers(model_path: str) -> bool:
+    """Whether a model's card says it learned from pen-drawn writers (no card: it did not)."""
+    try:
+        card = json.loads(card_path(model_path).read_text())
+    except (OSError, ValueError):
+        return False
+    return card.get("pen_writers", "none") != "none"
+
+
 def report(half: str, fold: dict[str, float]) -> dict[str, float]:
     """Print one fold's figures, as soon as it is done and again beside the other's."""
     print(f"fold: trained on writers {half}, read writers {unseen_half(half)}: "
@@ -62,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         data = load_mnist(args.data_dir)
         records = load_strokes(args.strokes or args.pen_data)
         init = load_model(args.init_model) if args.init_model else None
+        if args.init_model and learned_pen_writers(args.init_model):
+            raise ValueError("the starting model learned from pen-drawn writers, so no half is "
+                             "unseen by it: start from one trained on MNIST alone")
         folds = {half: report(half, run_fold(args, data, records, init, half))
                  for half in FOLDS}
     except (MnistError, ModelError, OSError, ValueError, ConfigError, Diverged) as e:
