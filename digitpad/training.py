@@ -124,8 +124,7 @@ def train(config: TrainConfig, data: Mnist,
           on_progress: Callable[[Progress], None] | None = None,
           should_stop: Callable[[], bool] | None = None,
           init: keras.Model | None = None) -> TrainResult:
-    """Train an MLP on MNIST's training split with Adam, fresh or from init's weights;
-    Diverged if the loss blows up."""
+    """Train an MLP, fresh or from init's weights, with Adam; Diverged if the loss blows up."""
     check_config(config)
     model = starting_model(config, init)
     styled = config.pen_styles or config.redrawn  # plain digits: one copy serves every seed
