@@ -158,7 +158,8 @@ def serve(shared: Shared, args: argparse.Namespace, started: float) -> None:
     from digitpad.uploads import CACHE, UploadGuard
 
     demo = build(shared, args.cache_seconds)
-    CACHE.start(Path(get_upload_folder()), args.cache_mb)  # what is cached by now stays
+    # what is cached by now stays
+    CACHE.start(Path(get_upload_folder()), args.cache_mb, args.cache_seconds)
     demo.queue(default_concurrency_limit=4)
     # quiet: the app says itself when it is ready, and offers its own --share, not launch()'s
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,

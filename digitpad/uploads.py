@@ -4,7 +4,8 @@ Gradio's upload route keeps any file up to the upload limit until --cache-second
 one script could fill the disk at tens of MB a second for an hour. Here the cache holds at most
 its budget (the oldest files deleted first, and room made before an upload comes in), each
 client uploads at most UPLOAD_MB_PER_MINUTE, an upload that is not a readable image is deleted
-as soon as it is stored, and one the Draw tab has read a few seconds later.
+as soon as it is stored, one the Draw tab has read a few seconds later, and any other once
+--cache-seconds old (Gradio's own cleaning leaves uploads that no event used).
 """
 
 from __future__ import annotations
@@ -63,13 +64,16 @@ class UploadCache:
     def __init__(self) -> None:
         self.folder: Path | None = None
         self.budget = 0
+        self.max_age = float("inf")  # seconds a file may stay, whatever else happens to it
         self.kept: set[str] = set()  # cached before the app served (the examples): never deleted
         self.due: dict[Path, float] = {}  # files to delete, and when
+        self.incoming = 0  # bytes of the uploads under way: room kept for them all at once
         self.lock = threading.Lock()
 
-    def start(self, folder: Path, budget_mb: int) -> None:
-        """Keep folder within budget_mb from now on; what it holds now stays."""
-        self.folder, self.budget = folder.resolve(), budget_mb * MB
+    def start(self, folder: Path, budget_mb: int, max_age: float) -> None:
+        """Keep folder within budget_mb and its files under max_age seconds old from now on;
+        what it holds now stays."""
+        self.folder, self.budget, self.max_age = folder.resolve(), budget_mb * MB, max_age
         self.kept = {entry.path for entry in files(self.folder)}
         threading.Thread(target=self.sweep_forever, daemon=True, name="upload-cache").start()
 
@@ -97,17 +101,26 @@ class UploadCache:
                 self.remove(path)
 
     def make_room(self, incoming: int) -> None:
-        """Delete the oldest files until the folder and incoming bytes fit the budget."""
+        """Delete the oldest files until the folder and the bytes of every upload under way fit
+        the budget; incoming joins those until `landed`."""
         if self.folder is None:
             return
+        with self.lock:
+            self.incoming += incoming
+            under_way = self.incoming
         cached = sorted((e.stat().st_mtime, e.stat().st_size, e.path) for e in files(self.folder)
                         if e.path not in self.kept)
-        total = sum(size for _, size, _ in cached) + incoming
+        total = sum(size for _, size, _ in cached) + under_way
         for _, size, path in cached:
             if total <= self.budget:
                 break
             self.remove(Path(path))
             total -= size
+
+    def landed(self, incoming: int) -> None:
+        """An upload given room by make_room is over: its bytes are in the folder or gone."""
+        with self.lock:
+            self.incoming -= incoming
 
     def sweep(self, keep_budget: bool) -> None:
         """Delete the files that are due, then keep the budget if asked."""
@@ -119,7 +132,17 @@ class UploadCache:
         for path in due:
             self.remove(path)
         if keep_budget:  # a scan of the whole folder: uploads keep it themselves, before each
+            self.expire()
             self.make_room(0)
+
+    def expire(self) -> None:
+        """Delete the files older than max_age."""
+        if self.folder is None:
+            return
+        oldest = time.time() - self.max_age
+        for entry in files(self.folder):
+            if entry.path not in self.kept and entry.stat().st_mtime < oldest:
+                self.remove(Path(entry.path))
 
     def sweep_forever(self) -> None:
         for sweeps in itertools.count(1):
@@ -174,7 +197,8 @@ class UploadGuard:
                                     (b"retry-after", b"10")]})
             await send({"type": "http.response.body", "body": body})
             return
-        await anyio.to_thread.run_sync(self.cache.make_room, min(size, UPLOAD_LIMIT))
+        incoming = min(size, UPLOAD_LIMIT)
+        await anyio.to_thread.run_sync(self.cache.make_room, incoming)
         answer = bytearray()
 
         async def kept(message: Message) -> None:
@@ -182,7 +206,10 @@ class UploadGuard:
                 answer.extend(message.get("body", b""))
             await send(message)
 
-        await self.app(scope, receive, kept)  # Gradio's moves into the cache are done by now
+        try:
+            await self.app(scope, receive, kept)  # Gradio's moves into the cache are done by now
+        finally:
+            self.cache.landed(incoming)
         try:
             paths = json.loads(answer)
         except ValueError:

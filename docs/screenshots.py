@@ -82,8 +82,8 @@ def train_view(page) -> None:
     box.press("Enter")
     page.click("#train")
     page.wait_for_selector("#status .dp-scores", timeout=TRAIN_TIMEOUT * 1000)
-    page.wait_for_selector("#model-id .dp-run-id", state="attached", timeout=WAIT * 1000)
-    page.wait_for_timeout(500)  # the runs table and curves arrive with the scores
+    page.wait_for_selector("#runs .dp-runs tbody tr", timeout=WAIT * 1000)
+    page.wait_for_timeout(500)  # the curves arrive with the scores
 
 
 def correct_class(page) -> None:

@@ -69,6 +69,16 @@ def test_draw_tab_empty_drawn_and_with_uploads_open_has_no_serious_problems(page
     assert serious_problems(page) == []
 
 
+def test_look_inside_and_class_drawings_before_any_drawing_have_no_serious_problems(page):
+    open_tab(page, "Look inside", "#weights img", INSIDE_TIMEOUT)
+    assert "draw a digit" in page.locator("#why-note").inner_text().lower()
+    assert not page.locator("#why").is_visible()  # no maps yet, and no empty box
+    assert serious_problems(page) == []
+    open_tab(page, "Class drawings", "#class-gallery .dp-class-total")
+    assert "No drawings yet" in page.locator("#class-gallery").inner_text()
+    assert serious_problems(page) == []
+
+
 def test_look_inside_and_class_drawings_in_use_have_no_serious_problems(page):
     assert draw_one(page) == 1
     page.click('#correct button[data-digit="1"]')
@@ -92,13 +102,43 @@ def test_train_tab_before_and_after_a_run_has_no_serious_problems(page):
     page.click("#train")
     page.wait_for_selector("#status .dp-scores", timeout=RUN_TIMEOUT * 1000)
     assert page.evaluate("() => window.stopOn")  # while the run waited or trained
-    page.wait_for_selector("#model-id .dp-run-id", state="attached", timeout=WAIT * 1000)
     progress = page.locator("#progress .dp-progress-text").inner_text()
     assert progress.endswith("· done") and progress.count("left") == 0, progress
     assert page.locator("#stop").is_disabled()
     page.get_by_role("button", name="For programs").click()
+    page.wait_for_selector("#model-id .dp-run-id", timeout=WAIT * 1000)
     assert "POST /api/predict?model=" in page.locator("#model-id").inner_text()
+    page.get_by_role("button", name="Where the last run fails").click()
+    page.locator("#run-mistakes img").nth(11).wait_for(timeout=WAIT * 1000)
+    page.wait_for_timeout(500)
     assert serious_problems(page) == []
+
+
+def test_the_runs_table_scrolls_inside_its_panel_with_the_run_name_pinned(page):
+    open_tab(page, "Train", "#train")
+    page.locator("#network").get_by_label("softmax regression").check()
+    box = page.locator("#iterations input[type=number]")
+    box.fill("100")
+    box.press("Enter")
+    page.click("#train")
+    page.wait_for_selector("#runs .dp-runs th[scope=row]", timeout=RUN_TIMEOUT * 1000)
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 844})
+        page.wait_for_timeout(300)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+        region = page.get_by_role("region", name="Your runs")
+        panel = page.locator("#runs").bounding_box()
+        shown = region.bounding_box()
+        assert shown["x"] >= panel["x"] - 1 and shown["x"] + shown["width"] <= (
+            panel["x"] + panel["width"] + 1), (shown, panel)
+    assert region.evaluate("r => r.scrollWidth > r.clientWidth")  # a phone: it scrolls
+    name = page.locator("#runs th[scope=row]").first
+    region.evaluate("r => { r.scrollLeft = 300; }")
+    page.wait_for_timeout(200)
+    assert region.evaluate("r => r.scrollLeft") >= 100
+    pinned, shown = name.bounding_box(), region.bounding_box()
+    assert shown["x"] - 1 <= pinned["x"] <= shown["x"] + 20, (pinned, shown)  # still in view
+    assert name.inner_text() == "run 1"
 
 
 def test_the_pad_says_how_to_draw_and_shows_a_focus_ring(page):

@@ -309,5 +309,5 @@ def test_server_answers_garbage_strokes_calmly_and_goes_on(app_server, value, cl
     shown = send_to_pad(app_server, value)
     assert "dp-empty" in shown and "Clear the pad" in shown, shown
     drawn = send_to_pad(app_server, as_sent([np.array([[200.0, 80.0], [200.0, 320.0]])]))
-    assert "dp-winner" in drawn and '<div class="dp-digit">1</div>' in drawn, drawn
+    assert "dp-sure" in drawn and 'data-best="1"' in drawn, drawn
     assert predict(client, SEVEN) == seven_answer

@@ -57,8 +57,10 @@ def counted(page, digit: int) -> int:
     page.locator("#class-gallery .dp-class").wait_for(timeout=WAIT * 1000)
     section = page.locator(f'#class-gallery .dp-class-digit[data-digit="{digit}"]')
     count = int(section.get_attribute("data-count")) if section.count() else 0
-    if not count:  # a digit nobody has drawn is named on one line, with no section of its own
-        assert str(digit) in page.locator("#class-gallery").inner_text()
+    if not count:  # a digit nobody has drawn is named on one line, or there are none yet
+        empty = page.locator("#class-gallery .dp-class-total").inner_text()
+        assert (empty.startswith("No drawings yet")
+                or str(digit) in page.locator("#class-gallery .dp-class-missing").inner_text())
     open_tab(page, "Draw")
     return count
 

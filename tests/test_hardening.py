@@ -53,16 +53,14 @@ def cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def url(cache: Path) -> Iterator[str]:
     """The app with its Gradio cache in a folder of the test's, cleaned every few seconds."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GRADIO_TEMP_DIR", str(cache))
-        try:
-            with running_app(args=("--cache-seconds", str(CACHE_SECONDS))) as address:
-                patch.undo()
-                with httpx.Client(timeout=60) as http:  # until the trainer has started
-                    train_stream(http, address, SHORT_RUN, secrets.token_hex(8), messages=1000)
-                yield address
-        except AppDidNotStart as e:
-            pytest.fail(str(e), pytrace=False)
+    try:
+        with running_app(args=("--cache-seconds", str(CACHE_SECONDS)),
+                         env={"GRADIO_TEMP_DIR": str(cache)}) as address:
+            with httpx.Client(timeout=60) as http:  # until the trainer has started
+                train_stream(http, address, SHORT_RUN, secrets.token_hex(8), messages=1000)
+            yield address
+    except AppDidNotStart as e:
+        pytest.fail(str(e), pytrace=False)
 
 
 @pytest.fixture

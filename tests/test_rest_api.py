@@ -240,9 +240,10 @@ def test_a_sessions_run_is_read_by_its_id_until_the_session_closes(browser, app_
         box = page.locator(f"#{elem_id} input[type=number]")
         box.fill(value)
         box.press("Enter")
+    page.get_by_role("button", name="For programs").click()  # the fold that shows the id
     page.click("#train")
-    page.wait_for_selector("#status .dp-run-id code", timeout=RUN_TIMEOUT * 1000)
-    model = page.locator("#status .dp-run-id code").inner_text()
+    page.wait_for_selector("#model-id .dp-run-id code", timeout=RUN_TIMEOUT * 1000)
+    model = page.locator("#model-id .dp-run-id code").inner_text()
     assert re.fullmatch(r"[\w-]{20,}", model), model
     own = assert_answer(post(api, SEVEN.read_bytes(), model=model), 7)
     shipped = assert_answer(post(api, SEVEN.read_bytes()), 7)

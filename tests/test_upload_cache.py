@@ -4,6 +4,7 @@ after, and a client uploading too much in a minute is refused plainly."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import pytest
 from PIL import Image
 
 from deploy.processes import AppDidNotStart
-from digitpad.uploads import READ_SECONDS, SWEEP_SECONDS, UPLOAD_MB_PER_MINUTE
+from digitpad.uploads import READ_SECONDS, SWEEP_SECONDS, UPLOAD_MB_PER_MINUTE, UploadCache
 from tests.harness.server import page_event, queued_event, running_app
 
 CACHE_MB = 20
@@ -32,13 +33,12 @@ def cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def url(cache: Path) -> Iterator[str]:
     """The app with its Gradio cache in a folder of the test's, under a 20 MB budget."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GRADIO_TEMP_DIR", str(cache))
-        try:
-            with running_app(args=("--cache-mb", str(CACHE_MB), "--db", "")) as address:
-                yield address
-        except AppDidNotStart as e:
-            pytest.fail(str(e), pytrace=False)
+    try:
+        with running_app(args=("--cache-mb", str(CACHE_MB), "--db", ""),
+                         env={"GRADIO_TEMP_DIR": str(cache)}) as address:
+            yield address
+    except AppDidNotStart as e:
+        pytest.fail(str(e), pytrace=False)
 
 
 def noise_png(folder: Path, seed: int, side: int = 1000) -> Path:
@@ -114,3 +114,33 @@ def test_a_client_uploading_too_much_in_a_minute_is_refused_plainly(url, tmp_pat
     refused = next(answer for answer in answers if answer.status_code == 429)
     assert "wait a little" in refused.json()["error"]
     assert send(url, SEVEN, "10.0.0.4").status_code == 200  # everyone else goes on
+
+
+def test_uploads_under_way_at_once_each_get_room_within_the_budget(tmp_path):
+    """Two uploads let in together: the second's room counts the first's bytes, still to come."""
+    cache = UploadCache()
+    cache.folder, cache.budget = tmp_path, 10 * MB
+    for n in range(4):
+        (tmp_path / f"old-{n}.png").write_bytes(bytes(2 * MB))
+        time.sleep(0.01)  # distinct modification times: the oldest goes first
+    cache.make_room(3 * MB)
+    cache.make_room(3 * MB)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["old-2.png", "old-3.png"], left  # 4 MB kept + 6 MB under way: 10 MB
+    cache.landed(3 * MB)
+    cache.landed(3 * MB)
+    cache.make_room(3 * MB)  # 4 MB kept + 3 MB under way: nothing more to delete
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old-2.png", "old-3.png"]
+
+
+def test_a_file_older_than_the_cache_seconds_is_deleted_even_if_no_event_used_it(tmp_path):
+    cache = UploadCache()
+    cache.folder, cache.max_age = tmp_path, 60
+    (tmp_path / "example.png").write_bytes(b"kept")
+    cache.kept = {str(tmp_path / "example.png")}
+    for name, age in (("old.png", 61), ("new.png", 59), ("example.png", 3600)):
+        path = tmp_path / name
+        path.write_bytes(b"png")
+        os.utime(path, (time.time() - age, time.time() - age))
+    cache.expire()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["example.png", "new.png"]

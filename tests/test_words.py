@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -15,7 +17,8 @@ from digitpad.views.draw import (
     verdict,
 )
 from digitpad.views.gallery import class_drawings_html
-from digitpad.views.train import model_id_html, progress_html
+from digitpad.views.inside import CAPTIONS, confusion_html, luminance, readable_ink
+from digitpad.views.train import RUN_COLUMNS, model_id_html, progress_html, runs_table
 
 
 def reading(best: int, top: float, runner_up: int, second: float) -> Reading:
@@ -78,3 +81,44 @@ def test_digits_nobody_drew_are_named_on_one_line():
     assert shown.count("dp-class-digit") == 2 and "none yet" not in shown
     assert "Nobody has drawn" not in class_drawings_html(np.arange(10), np.zeros((10, 28, 28),
                                                          np.uint8), np.arange(10), "m")
+
+
+def contrast(ink: str, background: np.ndarray) -> float:
+    lighter, darker = sorted([luminance(np.full(3, 255.0 if ink == "white" else 0.0)),
+                              luminance(background)], reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_every_count_of_the_confusion_table_reads_at_4_5_to_1():
+    rng = np.random.default_rng(0)
+    spread = rng.integers(0, 300, (10, 10)) + np.diag(rng.integers(0, 1000, 10))
+    for matrix in (spread, np.eye(10, dtype=int) * 980 + 2):
+        shown = confusion_html(matrix)
+        cells = re.findall(r"background:rgba\((\d+),(\d+),(\d+),([0-9.]+)\);color:(\w+)", shown)
+        assert len(cells) == 100
+        for *rgb, alpha, ink in cells:
+            background = 255 + float(alpha) * (np.array(rgb, float) - 255)
+            assert contrast(ink, background) >= 4.5, (rgb, alpha, ink)
+    for alpha in np.linspace(0, 1, 101):  # every shade of both colours, not just these tables
+        for rgb in ((34, 139, 34), (200, 40, 40)):
+            background = 255 + alpha * (np.array(rgb, float) - 255)
+            assert contrast(readable_ink(rgb, alpha), background) >= 4.5, (rgb, alpha)
+
+
+def test_the_runs_table_is_a_scrolling_region_with_the_run_named_per_row():
+    summary = {"run": 2, "network": "512-256-128", "learning_rate": 0.001, "dropout": 0.25,
+               "iterations_done": 1200, "batch_size": 64, "augment": True,
+               "with_class_drawings": False, "test_accuracy": 0.9712, "train_seconds": 12.34}
+    shown = runs_table([summary])
+    assert 'role="region"' in shown and 'tabindex="0"' in shown
+    assert 'aria-label="Your runs"' in shown
+    assert shown.count('<th scope="col">') == len(RUN_COLUMNS)
+    assert '<th scope="row">run 2</th>' in shown
+    assert "<td>97.12%</td>" in shown and "<td>1,200</td>" in shown and "<td>0.001</td>" in shown
+    assert "<table" not in runs_table([]) and "listed here" in runs_table([])
+
+
+def test_look_inside_says_why_weights_look_like_noise_and_what_bright_means():
+    assert "noise" in CAPTIONS["weights"] and "short run" in CAPTIONS["weights"]
+    assert "brighter" in CAPTIONS["saliency"] and "pale means it hardly matters" in (
+        CAPTIONS["saliency"])

@@ -28,6 +28,7 @@ from digitpad.views.inside import (
 MISTAKES = 12  # surest mistakes shown per data set
 SAMPLES = 24  # MNIST training digits in "What it saw"
 UNITS = 32  # first-layer units shown for an MLP
+WEIGHTS_ALT = "The first layer's weights, one square per neuron: red excites it, blue inhibits it"
 WHY_NOTE = ("{verdict}. Each map shows what would change the network's certainty for one digit, "
             "surest first.")
 
@@ -41,12 +42,13 @@ class InsideTab:
             self.using = gr.HTML(elem_id="using")
             with gr.Accordion("Why this answer", open=True):
                 self.why_note = gr.HTML(elem_id="why-note")
+                # hidden while there are no maps: Gradio's empty gallery is a nameless box
                 self.why = gr.Gallery(label=CAPTIONS["saliency"], columns=5, height="auto",
-                                      object_fit="contain", elem_id="why")
+                                      object_fit="contain", visible=False, elem_id="why")
             with gr.Accordion("What it learned", open=True):
                 gr.Markdown(CAPTIONS["weights"])
                 self.weights = gr.Image(show_label=False, interactive=False, elem_id="weights",
-                                        buttons=["download"])
+                                        buttons=["download"], alt_text=WEIGHTS_ALT)
             with gr.Accordion("What it saw", open=False):
                 gr.Markdown(CAPTIONS["samples"])
                 more = gr.Button("Another sample", size="sm", interactive=shared.data is not None)
@@ -79,12 +81,13 @@ class InsideTab:
         try:
             reading = read_drawing(strokes, reader.predict)
         except (NoInk, BadStrokes) as e:
-            return {self.why: [], self.why_note: message_html(
+            return {self.why: gr.Gallery(value=[], visible=False), self.why_note: message_html(
                 f"{e} Then come back here to see why it answers as it does.")}
         gradients = reader.explain(reading.digit)
         order = np.argsort(-reading.probabilities)
-        return {self.why: [(saliency_image(reading.digit, gradients[d]),
-                            f"{d}: {reading.probabilities[d]:.1%}") for d in order],
+        maps = [(saliency_image(reading.digit, gradients[d]),
+                 f"{d}: {reading.probabilities[d]:.1%}") for d in order]
+        return {self.why: gr.Gallery(value=maps, visible=True),
                 self.why_note: message_html(WHY_NOTE.format(verdict=verdict(reading).rstrip("?.")))}
 
     def where_it_fails(self, lab: Lab) -> dict:

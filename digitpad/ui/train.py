@@ -28,6 +28,7 @@ from digitpad.views.common import message_html
 from digitpad.views.inside import CAPTIONS, confusion_html, worst_mistakes
 from digitpad.views.train import (
     FOR_PROGRAMS,
+    YOUR_RUNS,
     line_chart,
     model_id_html,
     progress_html,
@@ -111,9 +112,8 @@ class TrainTab:
             self.download = gr.DownloadButton("Download .keras", interactive=False, scale=0,
                                               elem_id="download")
         self.compare = gr.CheckboxGroup([], label="Runs on the curves", elem_id="compare")
-        # wide: it scrolls inside its panel, the run's name pinned on the left
-        self.runs = gr.Dataframe(runs_table([]), label="Your runs", interactive=False,
-                                 pinned_columns=1, elem_id="runs")
+        gr.Markdown(f"**{YOUR_RUNS}**")
+        self.runs = gr.HTML(runs_table([]), elem_id="runs")
         with gr.Accordion(FOR_PROGRAMS, open=False, elem_id="programs"):
             self.model_id = gr.HTML(elem_id="model-id")
         with gr.Accordion("Where the last run fails", open=False):
@@ -192,9 +192,9 @@ class TrainTab:
                     if now != sent:
                         sent = now
                         yield self.running(step.ticket, number, others, step.status)
-            except Refused as e:
+            except Refused as e:  # Stop stays on if this session's earlier run still trains
                 yield {self.status: message_html(str(e), "problem"),
-                       self.stop: gr.Button(interactive=False)}
+                       self.stop: gr.Button(interactive=lab.ticket is not None)}
                 return
             except RunFailed as e:
                 lab.ticket = None

@@ -100,8 +100,23 @@ def digit_grid(images: np.ndarray, labels: np.ndarray, count: int,
     return [(enlarge(as_unit(images[i]), GALLERY_ENLARGE), str(labels[i])) for i in chosen]
 
 
+def luminance(rgb: np.ndarray) -> float:
+    """WCAG's relative luminance of an sRGB colour given as 0-255 values."""
+    c = np.asarray(rgb, np.float64) / 255.0
+    linear = np.where(c <= 0.03928, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def readable_ink(rgb: tuple[int, int, int], alpha: float) -> str:
+    """"white" or "black", whichever stands out more against rgb at alpha over white: one of the
+    two always reaches 4.5:1."""
+    shade = luminance(255.0 + alpha * (np.asarray(rgb, np.float64) - 255.0))
+    return "white" if (1.05 / (shade + 0.05)) > ((shade + 0.05) / 0.05) else "black"
+
+
 def confusion_html(matrix: np.ndarray) -> str:
-    """A 10x10 table of counts, shaded by share of the row: right answers green, mistakes red.
+    """A 10x10 table of counts, shaded by share of the row: right answers green, mistakes red,
+    each count in black or white, whichever reads better on its shade.
 
     HTML so the counts stay sharp on a projector; shading grows as the square root of the
     share, so that a 1% confusion is still visible next to a 99% diagonal.
@@ -113,10 +128,10 @@ def confusion_html(matrix: np.ndarray) -> str:
     for true, (counts, row_shares) in enumerate(zip(matrix, shares, strict=True)):
         cells = []
         for read, (count, share) in enumerate(zip(counts, row_shares, strict=True)):
-            rgb, weight = ("34,139,34", 700) if read == true else ("200,40,40", 400)
-            ink = "white" if share > 0.25 else "black"
-            cells.append(f'<td style="{cell};background:rgba({rgb},{np.sqrt(share):.3f});'
-                         f'color:{ink};font-weight:{weight}" '
+            rgb, weight = ((34, 139, 34), 700) if read == true else ((200, 40, 40), 400)
+            alpha = float(np.sqrt(share))
+            cells.append(f'<td style="{cell};background:rgba({",".join(map(str, rgb))},'
+                         f'{alpha:.3f});color:{readable_ink(rgb, alpha)};font-weight:{weight}" '
                          f'title="true {true}, read {read}: {share:.1%} of the {true}s">'
                          f'{count}</td>')
         rows.append(f'<tr><th style="{cell}">{true}</th>{"".join(cells)}</tr>')

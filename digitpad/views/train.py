@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 
 import numpy as np
-import pandas as pd
 
 from digitpad.sessions import run_name
 from digitpad.training import Progress
@@ -109,17 +108,37 @@ def model_id_html(summary: dict) -> str:
 RUN_COLUMNS = ["run", "network", "learning rate", "dropout", "iterations", "batch", "augment",
                "pen-drawn digits", "class drawings", "test accuracy", "real drawings",
                "class's held out", "seconds"]
+YOUR_RUNS = "Your runs"
+NO_RUNS = "Your runs will be listed here, with their settings and scores."
 
 
-def runs_table(summaries: list[dict]) -> pd.DataFrame:
-    """One row per run of this session, for comparing settings with results."""
-    rows = [[s["run"], s["network"], s["learning_rate"], s["dropout"], s["iterations_done"],
-             s["batch_size"], "yes" if s["augment"] else "no",
-             "no" if s.get("pen_writers", "none") == "none" else "yes",
-             "yes" if s["with_class_drawings"] else "no", s["test_accuracy"],
-             s.get("drawings_accuracy"), s.get("class_accuracy"), s["train_seconds"]]
-            for s in summaries]
-    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+def run_cells(s: dict) -> list[str]:
+    """One run's settings and scores, as the runs table shows them, in RUN_COLUMNS' order."""
+    def share(key: str) -> str:
+        return f"{s[key]:.2%}" if s.get(key) is not None else ""
+
+    return [run_name(s["run"]), s["network"], f"{s['learning_rate']:g}", f"{s['dropout']:g}",
+            f"{s['iterations_done']:,}", str(s["batch_size"]), "yes" if s["augment"] else "no",
+            "no" if s.get("pen_writers", "none") == "none" else "yes",
+            "yes" if s["with_class_drawings"] else "no", share("test_accuracy"),
+            share("drawings_accuracy"), share("class_accuracy"), f"{s['train_seconds']:.1f}"]
+
+
+def runs_table(summaries: list[dict]) -> str:
+    """One row per run of this session, for comparing settings with results. Wider than its
+    panel, it scrolls inside it (the region takes the keyboard's focus to scroll), the run's
+    name pinned on the left (app.css)."""
+    if not summaries:
+        return f'<div class="dp-runs-empty">{html.escape(NO_RUNS)}</div>'
+    head = "".join(f'<th scope="col">{html.escape(name)}</th>' for name in RUN_COLUMNS)
+    rows = []
+    for summary in summaries:
+        name, *rest = (html.escape(cell) for cell in run_cells(summary))
+        rows.append(f'<tr><th scope="row">{name}</th>'
+                    + "".join(f"<td>{cell}</td>" for cell in rest) + "</tr>")
+    return (f'<div class="dp-runs" role="region" tabindex="0" '
+            f'aria-label="{html.escape(YOUR_RUNS)}"><table><thead><tr>{head}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
 def active_model_html(name: str | None, summary: dict | None = None,

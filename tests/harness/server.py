@@ -32,13 +32,15 @@ SETTLE_TIMEOUT = 120.0
 
 @contextmanager
 def running_app(model: str = MODEL, timeout: float = START_TIMEOUT, script: str = "app.py",
-                args: tuple[str, ...] = (), log_path: Path | None = None) -> Iterator[str]:
-    """`python app.py --port <free> --model <model> [args]` from the repo root; yields its URL.
-    Its output goes to log_path when given (what the server's operator reads), else is kept
-    to show if it fails to start."""
+                args: tuple[str, ...] = (), log_path: Path | None = None,
+                env: dict[str, str] | None = None) -> Iterator[str]:
+    """`python app.py --port <free> --model <model> [args]` from the repo root, with env added to
+    its environment; yields its URL. Its output goes to log_path when given (what the server's
+    operator reads), else is kept to show if it fails to start."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
+           **(env or {})}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with tempfile.TemporaryDirectory(prefix="digitpad-app-") as folder:
         log = log_path or Path(folder) / "app.log"
