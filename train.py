@@ -2,11 +2,16 @@
 
     python train.py   # the original tutorial's run: 1000 iterations of 128, Adam 1e-4
     python train.py --out model/digitpad.keras --strokes data/pendigits-dev.json.gz
+    python train.py --init-model model/digitpad.keras --pen-writers A ...   # fine-tune
+
+With --pen-writers A (or B) and --strokes, the drawings are scored on the other half of the
+writers only: people the run never learned from.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import sys
 from collections.abc import Callable
@@ -17,12 +22,24 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from digitpad.data import FILES, Mnist, MnistError, load_mnist, sha256
+from digitpad.data import FILES, SHIPPED_DRAWINGS, Mnist, MnistError, load_mnist, sha256
 from digitpad.knobs import KNOBS, ConfigError, TrainConfig
-from digitpad.model import card_path, export_saved_model, make_predictor, save_model, write_card
-from digitpad.scoring import half_accuracies, predict_labels
+from digitpad.model import (
+    ModelError,
+    card_path,
+    export_saved_model,
+    load_model,
+    make_predictor,
+    save_model,
+    write_card,
+)
+from digitpad.pen_digits import unseen_half, with_pen_digits
+from digitpad.scoring import half_accuracies, predict_labels, writer_scores
 from digitpad.strokes import load_strokes
 from digitpad.training import Diverged, Progress, train
+
+LEARNED_ALL = ("the run learned from every writer of these drawings: this is not a figure for "
+               "people it never saw")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -32,6 +49,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         about = knob.help.replace("%", "%%")  # argparse formats help with %
         if knob.kind is bool:
             p.add_argument(knob.flag, dest=knob.name, action="store_true", help=about)
+        elif knob.kind is str:
+            p.add_argument(knob.flag, dest=knob.name, choices=knob.choices, default=knob.default,
+                           help=f"{about} (default %(default)s)")
         else:
             low, high = (f"{end:g}" if knob.kind is float else str(end) for end in knob.limits)
             p.add_argument(knob.flag, dest=knob.name, type=knob.kind, default=knob.default,
@@ -43,6 +63,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", help="save the model here (.keras) with a model card beside it")
     p.add_argument("--export", help="also export a TensorFlow SavedModel to this folder")
     p.add_argument("--strokes", help="pen-drawn digits (JSON) to measure accuracy on drawings")
+    p.add_argument("--pen-data", default=str(SHIPPED_DRAWINGS),
+                   help="the pen-drawn digits (JSON) --pen-writers trains on (default the "
+                        "shipped data/pendigits-dev.json.gz)")
+    p.add_argument("--init-model", help="start from this model's weights (.keras), to fine-tune "
+                                        "it; --hidden must match its layers")
     p.add_argument("--logdir", help="write TensorBoard scalars here")
     return p.parse_args(argv)
 
@@ -83,31 +108,62 @@ def reporter(iterations: int, logdir: str | None) -> Callable[[Progress], None]:
     return show
 
 
+def starting_point(init_model: str) -> dict:
+    """What a fine-tuned run started from, read before --out may replace it: the model's file
+    name, and how it was made and when, from its card if it has one."""
+    try:
+        card = json.loads(card_path(init_model).read_text())
+    except (OSError, ValueError):
+        card = {}
+    return {"model": Path(init_model).name,
+            **{key: card[key] for key in ("command", "created") if key in card}}
+
+
+def drawings_card(predict: Callable[[np.ndarray], np.ndarray], records: list[dict],
+                  pen_writers: str) -> dict:
+    """The drawings' scores for the card, printed: both halves after a run that learned from no
+    pen writer; the other half only, worst writer too, after one that learned from half."""
+    unseen = unseen_half(pen_writers)
+    if unseen in ("A", "B"):
+        scores = writer_scores(predict, records, unseen)
+        print(f"accuracy on unseen writers (half {unseen}): {scores['accuracy']:.4f} "
+              f"(worst writer {scores['worst']:.4f}, median {scores['median']:.4f})")
+        return {"unseen_writers": unseen,
+                **{f"unseen_writers_{key}": round(value, 4) for key, value in scores.items()}}
+    drawn = half_accuracies(predict, records)
+    learned = {} if unseen else {"drawings_note": LEARNED_ALL}
+    print(f"accuracy on drawings: {drawn['all']:.4f} (writers A {drawn['A']:.4f}, "
+          f"B {drawn['B']:.4f}){f' ({LEARNED_ALL})' if learned else ''}")
+    return {"drawings_accuracy": round(drawn["all"], 4),
+            "drawings_accuracy_A": round(drawn["A"], 4),
+            "drawings_accuracy_B": round(drawn["B"], 4), **learned}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = train_config(args)
     try:
         data = load_mnist(args.data_dir)
         records = load_strokes(args.strokes) if args.strokes else None
-    except (MnistError, OSError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    try:
-        result = train(config, data, on_progress=reporter(config.iterations, args.logdir))
-    except (ConfigError, Diverged) as e:
+        init = load_model(args.init_model) if args.init_model else None
+        started_from = starting_point(args.init_model) if args.init_model else None
+        result = train(config, with_pen_digits(data, config, args.pen_data),
+                       on_progress=reporter(config.iterations, args.logdir), init=init)
+    except (MnistError, ModelError, OSError, ValueError, ConfigError, Diverged) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     predict = make_predictor(result.model)
     test_images = data.x_test.astype(np.float32) / 255.0
     test_accuracy = float(np.mean(predict_labels(predict, test_images) == data.y_test))
     card = {**result.summary(), "test_accuracy": round(test_accuracy, 4)}
+    if started_from:
+        card["started_from"] = started_from
+    if config.pen_writers != "none":
+        card["pen_data"] = Path(args.pen_data).name
     if records is not None:
-        drawn = half_accuracies(predict, records)
-        card.update(drawings_accuracy=round(drawn["all"], 4),
-                    drawings_accuracy_A=round(drawn["A"], 4),
-                    drawings_accuracy_B=round(drawn["B"], 4), drawings=Path(args.strokes).name)
-        print(f"accuracy on drawings ({Path(args.strokes).name}): {drawn['all']:.4f} "
-              f"(writers A {drawn['A']:.4f}, B {drawn['B']:.4f})")
+        learned = Path(args.strokes).resolve() == Path(args.pen_data).resolve()
+        card.update(drawings_card(predict, records, config.pen_writers if learned else "none"))
+        card["drawings"] = Path(args.strokes).name
     if args.out:
         save_model(result.model, args.out)
         card.update(

@@ -11,19 +11,22 @@ from digitpad.model import SEED_HIDDEN
 
 HIDDEN_LAYERS = (0, 6)  # how many hidden layers train() accepts
 HIDDEN_UNITS = (1, 4096)  # how wide each may be
+PEN_WRITERS = ("none", "A", "B", "all")  # halves of the pen-drawn set's writers, by id
 
 
 class ConfigError(ValueError):
     """A hyperparameter is of the wrong type or out of range."""
 
 
-def knob(default: bool | float, limits: tuple[float, float] | None = None,
-         page: tuple[float, float] | None = None, help: str = "", flag: str | None = None) -> Any:
+def knob(default: bool | float | str, limits: tuple[float, float] | None = None,
+         page: tuple[float, float] | None = None, help: str = "", flag: str | None = None,
+         choices: tuple[str, ...] = ()) -> Any:
     """A TrainConfig field with its ranges: `limits`, what train() and so train.py accept;
     `page`, the narrower part that the page and /train offer, bounding what one request costs
-    a shared server (None: not on the page). True/false knobs have neither."""
-    return field(default=default,
-                 metadata={"limits": limits, "page": page, "help": help, "flag": flag})
+    a shared server (None: not on the page). True/false knobs have neither; a knob of words
+    has its `choices` instead."""
+    return field(default=default, metadata={"limits": limits, "page": page, "help": help,
+                                            "flag": flag, "choices": choices})
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,16 @@ class TrainConfig:
     label_smoothing: float = knob(0.0, (0.0, 0.5),
                                   help="aim at 1 - this for the label, the rest spread over all "
                                        "ten, e.g. 0.1, so the net is less sure")
+    pen_writers: str = knob("none", choices=PEN_WRITERS,
+                            help="also train on the pen-drawn digits of these writers (A: odd "
+                                 "ids, B: even ids), drawn as the pad draws them")
+    pen_share: float = knob(0.2, (0.0, 0.8), help="share of each minibatch that is pen-drawn "
+                                                  "digits, with pen writers")
+    pen_copies: int = knob(4, (1, 20), help="copies of each pen-drawn digit: one as written, "
+                                            "the others redrawn with the strokes distorted")
+    pen_distortion: float = knob(1.0, (0.0, 3.0), help="how far the copies' strokes are "
+                                                       "turned, slanted, stretched and moved: 1 "
+                                                       "is digitpad/pen_digits.py's ranges")
 
 
 def check_number(name: str, value: object, kind: type, low: float, high: float) -> None:
@@ -67,12 +80,13 @@ class Knob:
     """One of TrainConfig's knobs, as its checks, train.py's flags and the sliders read it."""
 
     name: str
-    kind: type  # bool, int or float
-    default: bool | float
+    kind: type  # bool, int, float or str
+    default: bool | float | str
     limits: tuple[float, float] | None
     page: tuple[float, float] | None
     help: str
     flag: str
+    choices: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -84,6 +98,11 @@ class Knob:
             if not isinstance(value, bool):
                 raise ConfigError(f"{self.name} must be true or false, not {value!r}")
             return
+        if self.kind is str:
+            if value not in self.choices:
+                raise ConfigError(f"{self.name} must be one of {', '.join(self.choices)}, "
+                                  f"not {value!r}")
+            return
         check_number(self.name, value, self.kind, *(limits or self.limits))
 
 
@@ -92,7 +111,8 @@ def read_knobs() -> dict[str, Knob]:
     kinds = get_type_hints(TrainConfig)
     return {f.name: Knob(f.name, kinds[f.name], f.default, f.metadata["limits"],
                          f.metadata["page"], f.metadata["help"],
-                         f.metadata["flag"] or "--" + f.name.replace("_", "-"))
+                         f.metadata["flag"] or "--" + f.name.replace("_", "-"),
+                         f.metadata["choices"])
             for f in fields(TrainConfig) if f.metadata}
 
 

@@ -18,6 +18,7 @@ Predict = Callable[[np.ndarray], np.ndarray]
 BATCH = 1000  # images per forward pass when scoring a whole set
 log = logging.getLogger(__name__)
 DRAWINGS_PER_DIGIT = 100  # pen-drawn digits scored after each run: 1,000 digits, a second or so
+SCORED_HALF = "B"  # the writers the page's runs are scored on, and never learn from
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
@@ -99,8 +100,10 @@ class Drawings:
 
     @classmethod
     def load(cls, path: str | Path, per_digit: int = DRAWINGS_PER_DIGIT) -> Drawings:
-        """The first per_digit drawings of each digit in a strokes file."""
-        records = load_strokes(path)
+        """The first per_digit drawings of each digit in a strokes file by writer half B's
+        people: the page's runs may learn from half A's, so every run is scored on people it
+        never saw."""
+        records = of_writers(load_strokes(path), SCORED_HALF)
         chosen = [r for d in range(10) for r in [r for r in records if r["label"] == d][:per_digit]]
         return cls(stroke_digits(chosen), np.array([r["label"] for r in chosen]), Path(path).name)
 
@@ -112,6 +115,17 @@ def half_accuracies(predict: Predict, records: list[dict]) -> dict[str, float]:
     halves = np.array([writer_half(r["writer"]) for r in records])
     return {"all": float(correct.mean()),
             **{half: float(correct[halves == half].mean()) for half in ("A", "B")}}
+
+
+def writer_scores(predict: Predict, records: list[dict], half: str) -> dict[str, float]:
+    """Accuracy on the pen-drawn records of one writer half ("A", "B" or "all"), and its worst
+    and median writer's."""
+    chosen = of_writers(records, half)
+    correct = predict_labels(predict, stroke_digits(chosen)) == np.array(
+        [r["label"] for r in chosen])
+    table = grouped_accuracy(np.array([r["writer"] for r in chosen]), correct)
+    worst, median, _ = spread([acc for acc, _ in table.values()])
+    return {"accuracy": float(correct.mean()), "worst": worst, "median": median}
 
 
 def load_drawings(path: str | Path | None) -> Drawings | None:

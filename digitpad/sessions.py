@@ -14,12 +14,15 @@ from digitpad.data import Mnist
 from digitpad.knobs import KNOBS, ConfigError, TrainConfig
 from digitpad.model import SEED_HIDDEN, save_model
 from digitpad.network_view import unit_sample
+from digitpad.pen_digits import unseen_half
 from digitpad.reading import Reader
 from digitpad.scheduler import Ticket
-from digitpad.scoring import Drawings, Scores
+from digitpad.scoring import SCORED_HALF, Drawings, Scores
 from digitpad.training import TrainResult
 
 DEFAULT_NETWORK = "-".join(map(str, SEED_HIDDEN))
+PAGE_PEN_WRITERS = unseen_half(SCORED_HALF)  # the half the page's runs may learn from
+PAGE_PEN_COPIES = 1  # as written: drawing distorted copies would hold up a run's start
 NETWORKS = {
     "softmax regression": (),
     "one hidden layer of 1500": (1500,),
@@ -41,16 +44,22 @@ def page_value(name: str, value: object) -> object:
 
 
 def app_config(learning_rate: object, dropout: object, iterations: object, batch_size: object,
-               network: object, augment: object, seed: object) -> TrainConfig:
+               network: object, augment: object, seed: object,
+               pen_digits: object = False) -> TrainConfig:
     """A TrainConfig from what the page or the /train API sent, refusing anything off-range;
-    the page's Augment also styles the pens."""
+    the page's Augment also styles the pens, and its pen-drawn digits are writer half A's,
+    one copy each, so that half B is people the run never saw."""
     if not isinstance(network, str) or network not in NETWORKS:
         raise ConfigError(f"network must be one of {', '.join(map(repr, NETWORKS))}, "
                           f"not {network!r}")
+    if not isinstance(pen_digits, bool):
+        raise ConfigError(f"pen_digits must be true or false, not {pen_digits!r}")
     sent = {"learning_rate": learning_rate, "dropout": dropout, "iterations": iterations,
             "batch_size": batch_size, "augment": augment, "seed": seed}
     settings = {name: page_value(name, value) for name, value in sent.items()}
-    return TrainConfig(**settings, hidden=NETWORKS[network], pen_styles=settings["augment"])
+    return TrainConfig(**settings, hidden=NETWORKS[network], pen_styles=settings["augment"],
+                       pen_writers=PAGE_PEN_WRITERS if pen_digits else "none",
+                       pen_copies=PAGE_PEN_COPIES)
 
 
 def run_name(number: int) -> str:

@@ -106,12 +106,27 @@ def training_digits(data: Mnist, seed: int, pen_styles: bool,
     return tf.constant(images, tf.uint8), tf.constant(labels, tf.int32)
 
 
+def starting_model(config: TrainConfig, init: keras.Model | None) -> keras.Model:
+    """A fresh MLP of the config's shape, with init's weights when given (to fine-tune it);
+    ConfigError when init's layers are not that shape."""
+    model = build_mlp(config.hidden, config.dropout, config.seed)
+    if init is not None:
+        shapes = [tuple(w.shape) for w in init.get_weights()]
+        if shapes != [tuple(w.shape) for w in model.get_weights()]:
+            raise ConfigError("the starting model's layers are not "
+                              f"{','.join(map(str, config.hidden)) or 'none'}: give the "
+                              "hidden layer sizes it was trained with")
+        model.set_weights(init.get_weights())
+    return model
+
+
 def train(config: TrainConfig, data: Mnist,
           on_progress: Callable[[Progress], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> TrainResult:
-    """Train a fresh MLP on MNIST's training split with Adam; Diverged if the loss blows up."""
+          should_stop: Callable[[], bool] | None = None,
+          init: keras.Model | None = None) -> TrainResult:
+    """Train an MLP, fresh or from init's weights, with Adam; Diverged if the loss blows up."""
     check_config(config)
-    model = build_mlp(config.hidden, config.dropout, config.seed)
+    model = starting_model(config, init)
     styled = config.pen_styles or config.redrawn  # plain digits: one copy serves every seed
     x, y = training_digits(data, config.seed if styled else 0, config.pen_styles, config.redrawn)
     x_val = data.x_val.astype(np.float32) / 255.0

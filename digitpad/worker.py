@@ -175,17 +175,26 @@ def worker_main(inbox: Any, outbox: Any, data_dir: str | None, drawings: str | N
             baton.hurry(number)
 
 
+def training_set(data: Any, config: TrainConfig, mixed: ClassSet | None) -> Any:
+    """MNIST with what a run asked to learn from too: the class's drawings, as CLASS_SHARE of
+    each minibatch, and pen-drawn digits."""
+    from digitpad.pen_digits import with_pen_digits
+    from digitpad.training import mix_in
+
+    if mixed is not None:
+        data = mix_in(data, mixed.x_train, mixed.y_train, CLASS_SHARE)
+    return with_pen_digits(data, config)
+
+
 def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any, drawings: Any,
               baton: Baton, stops: dict[int, Stop], send: Callable[[tuple], None]) -> None:
     """Train one run in turns with the others; send its progress and its outcome."""
     import numpy as np
 
     from digitpad.costs import expected_seconds
-    from digitpad.training import ConfigError, Diverged, mix_in, train
+    from digitpad.training import ConfigError, Diverged, train
 
     config, mixed = task
-    if mixed is not None:
-        data = mix_in(data, mixed.x_train, mixed.y_train, CLASS_SHARE)
 
     def report(progress: Progress) -> None:  # then a run with less work left goes first
         send(("progress", number, progress))
@@ -206,7 +215,7 @@ def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any,
         if stop.pressed.is_set():
             send(("failed", number, ("Stopped before it started.", "problem")))
             return
-        result = train(config, data, report, stop.pressed.is_set)
+        result = train(config, training_set(data, config, mixed), report, stop.pressed.is_set)
         if not stop.keep:
             send(("failed", number, ("Stopped: nobody was watching it.", "problem")))
             return

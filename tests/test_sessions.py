@@ -23,6 +23,14 @@ def test_good_settings_become_a_config():
     augmented = app_config(1e-3, 0.5, 1000.0, 128.0, "softmax regression", True, 7.0)
     assert augmented.hidden == () and augmented.augment and augmented.pen_styles
     assert set(NETWORKS.values()) == {(), (1500,), (512, 256, 128)}
+    assert config.pen_writers == "none"
+    assert app_config(*GOOD, True).pen_writers == "A"
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_pen_digits_must_be_true_or_false(value):
+    with pytest.raises(ConfigError, match="pen_digits"):
+        app_config(*GOOD, value)
 
 
 @pytest.mark.parametrize("position, value, name", [

@@ -41,6 +41,7 @@ def test_small_run_gives_a_sane_summary(client):
     ("network", "a CNN"), ("network", 3),
     ("augment", "yes"),
     ("seed", -1),
+    ("pen_digits", "yes"), ("pen_digits", 1),
 ])
 def test_out_of_range_or_wrong_type_is_refused_by_name(client, name, value):
     with pytest.raises(AppError) as error:
@@ -52,3 +53,10 @@ def test_diverging_run_says_so_and_the_next_run_works(client):
     with pytest.raises(AppError, match=DIVERGED):
         train(client, learning_rate=1.0, dropout=0.0, network="512-256-128")
     assert train(client, iterations=100)["iterations_done"] == 100
+
+
+def test_a_run_with_pen_drawn_digits_learns_from_half_a_and_is_scored_on_half_b(client):
+    summary = train(client, pen_digits=True)
+    assert (summary["pen_writers"], summary["pen_copies"]) == ("A", 1)
+    assert 0.5 < summary["drawings_accuracy"] <= 1.0
+    assert train(client)["pen_writers"] == "none"

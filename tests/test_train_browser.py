@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from digitpad.views.train import RUN_COLUMNS
 from tests.harness.browser import (
     VIEWPORT,
     WAIT,
@@ -205,3 +206,16 @@ def test_second_training_waits_behind_one_with_less_left_and_says_so(page, brows
         assert "stopped early" in wait_for_scores(other)
     finally:
         other.context.close()
+
+
+def test_pen_comparison_trains_mnist_only_then_with_pen_drawn_digits(page):
+    open_train_tab(page)
+    set_number(page, "iterations", 100)
+    page.click("#homework-pen")
+    page.wait_for_function("() => document.querySelector('#runs').innerText"
+                           ".split('512-256-128').length == 3", timeout=2 * RUN_TIMEOUT * 1000)
+    rows = page.locator("#runs tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.children].map(c => c.innerText.trim()))")
+    column = RUN_COLUMNS.index("pen-drawn digits")
+    assert [row[column] for row in rows] == ["no", "yes"], rows
+    assert "pen-drawn by 15 people no run here learns from" in page.locator("#status").inner_text()

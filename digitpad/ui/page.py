@@ -102,14 +102,15 @@ def add_api(shared: Shared) -> None:
 
     async def train_model(learning_rate: float, dropout: float, iterations: int,
                           batch_size: int, network: str, augment: bool, seed: int,
-                          request: gr.Request) -> AsyncIterator[dict]:
-        """Train a fresh network on MNIST with these settings; its scores and time as JSON.
-        While it waits or trains, it sends {"status": ...}; the last answer is the summary."""
+                          request: gr.Request, pen_digits: bool = False) -> AsyncIterator[dict]:
+        """Train a fresh network on MNIST with these settings, and with half the pen-drawn
+        digits' writers if pen_digits; its scores and time as JSON. While it waits or trains,
+        it sends {"status": ...}; the last answer is the summary."""
         if shared.trainer is None:
             raise gr.Error(shared.data_problem)
         try:
             config = app_config(learning_rate, dropout, iterations, batch_size, network,
-                                augment, seed)
+                                augment, seed, pen_digits)
             mixed = await asyncio.to_thread(shared.class_set, False)  # scored, not trained on
             async for step in train_and_follow(shared, request.session_hash, config, mixed, 0):
                 yield api_answer(step)

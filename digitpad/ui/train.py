@@ -13,7 +13,14 @@ from digitpad.classdata import Unreachable
 from digitpad.knobs import KNOBS, ConfigError, TrainConfig
 from digitpad.model import SEED_HIDDEN
 from digitpad.scheduler import QUEUE_LIMIT, Refused, Ticket
-from digitpad.sessions import DEFAULT_NETWORK, NETWORKS, Lab, Run, app_config
+from digitpad.sessions import (
+    DEFAULT_NETWORK,
+    NETWORKS,
+    PAGE_PEN_WRITERS,
+    Lab,
+    Run,
+    app_config,
+)
 from digitpad.training import Progress
 from digitpad.ui.context import Shared
 from digitpad.ui.follow import RunFailed, train_and_follow
@@ -34,6 +41,9 @@ RATE_EXPONENTS = tuple(math.log10(rate) for rate in KNOBS["learning_rate"].page)
 DEFAULT_RATE = math.log10(DEFAULTS.learning_rate)
 DONE, STOPPED = "done", "stopped"  # the progress bar's last word on a click's last run
 NEXT_RUN = "this run is done; the next one starts"
+PEN_LABEL = (f"Include pen-drawn digits: 15 of the 30 writers', as 1 in "
+             f"{round(1 / DEFAULTS.pen_share)} of each minibatch; the real drawings are always "
+             "the other 15's")
 Curves = list[tuple[int, list[Progress]]]  # (run number, its reports) per line on a chart
 
 
@@ -72,6 +82,7 @@ class TrainTab:
         self.with_class = gr.Checkbox(False, label=self.class_label(),
                                       visible=self.shared.classdata is not None,
                                       elem_id="with-class")
+        self.pen_digits = gr.Checkbox(False, label=PEN_LABEL, elem_id="pen-digits")
         with gr.Row():
             self.start = gr.Button("Train", variant="primary", elem_id="train",
                                    interactive=can_train)
@@ -83,6 +94,8 @@ class TrainTab:
                                           elem_id="homework-dropout", interactive=can_train)
             self.network_pair = gr.Button("Softmax regression vs MLP", size="sm",
                                           elem_id="homework-network", interactive=can_train)
+            self.pen_pair = gr.Button("MNIST only vs with pen-drawn digits", size="sm",
+                                      elem_id="homework-pen", interactive=can_train)
 
     def build_results(self) -> None:
         self.progress = gr.HTML(progress_html(0, DEFAULTS.iterations, 0.0,
@@ -193,12 +206,12 @@ class TrainTab:
         """An event handler training plan(the sliders' settings), one run after another."""
         async def on_click(lab: Lab, shown: list[int], rate_exponent: float, dropout: float,
                            iterations: int, batch_size: int, network: str, augment: bool,
-                           seed: int, with_class: bool,
+                           seed: int, with_class: bool, pen_digits: bool,
                            request: gr.Request) -> AsyncIterator[dict]:
             self.shared.open_lab(request.session_hash, lab)  # the Lab that will own these runs
             try:
                 config = app_config(10.0 ** rate_exponent, dropout, iterations, batch_size,
-                                    network, augment, seed)
+                                    network, augment, seed, pen_digits is True)
             except ConfigError as e:
                 yield {self.status: message_html(str(e), "problem")}
                 return
@@ -211,7 +224,7 @@ class TrainTab:
         return {self.rate: DEFAULT_RATE, self.dropout: DEFAULTS.dropout,
                 self.iterations: DEFAULTS.iterations, self.batch_size: DEFAULTS.batch_size,
                 self.network: DEFAULT_NETWORK, self.augment: DEFAULTS.augment,
-                self.seed: DEFAULTS.seed}
+                self.seed: DEFAULTS.seed, self.pen_digits: False}
 
     def choose(self, lab: Lab, number: int | None) -> gr.DownloadButton:
         run = lab.find(number)
@@ -230,17 +243,19 @@ class TrainTab:
                  self.run_confusion, self.run_mistakes]
         training = dict(concurrency_limit=QUEUE_LIMIT, concurrency_id="train",
                         show_progress_on=self.progress, api_visibility="private")
-        inputs = [self.state, self.compare, *controls, self.with_class]
+        inputs = [self.state, self.compare, *controls, self.with_class, self.pen_digits]
         plans = {self.start: lambda c: [c],
                  self.dropout_pair: lambda c: [replace(c, dropout=0.5), replace(c, dropout=0.0)],
                  self.network_pair: lambda c: [replace(c, hidden=()),
-                                               replace(c, hidden=SEED_HIDDEN)]}
+                                               replace(c, hidden=SEED_HIDDEN)],
+                 self.pen_pair: lambda c: [replace(c, pen_writers="none"),
+                                           replace(c, pen_writers=PAGE_PEN_WRITERS)]}
         for button, plan in plans.items():
             button.click(self.trains(plan), inputs, live, **training).then(
                 self.last_run, self.state, after, show_progress="hidden",
                 api_visibility="private")
         self.stop.click(stop_run, self.state, None, queue=False, api_visibility="private")
-        self.reset.click(self.reset_controls, None, controls, queue=False,
+        self.reset.click(self.reset_controls, None, [*controls, self.pen_digits], queue=False,
                          api_visibility="private")
         self.compare.input(lambda lab, shown: self.plots(shown_curves(lab, shown)),
                            [self.state, self.compare], [self.loss_plot, self.accuracy_plot],
