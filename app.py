@@ -152,6 +152,7 @@ def serve(shared: Shared, args: argparse.Namespace, started: float) -> None:
     from starlette.middleware import Middleware
 
     from digitpad import api
+    from digitpad.i18n import gradio_i18n
     from digitpad.limits import UPLOAD_LIMIT, BodyLimit
     from digitpad.ui import ASSETS
     from digitpad.ui.page import build
@@ -164,6 +165,7 @@ def serve(shared: Shared, args: argparse.Namespace, started: float) -> None:
     # quiet: the app says itself when it is ready, and offers its own --share, not launch()'s
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,
                 css=(ASSETS / "app.css").read_text(), max_file_size=UPLOAD_LIMIT,
+                i18n=gradio_i18n(),
                 app_kwargs={"routes": api.routes,
                             "lifespan": api.lifespan(shared.models, shared.classdata),
                             "middleware": [Middleware(BodyLimit), Middleware(UploadGuard)]},

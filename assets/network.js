@@ -1,12 +1,12 @@
 // The view inside the network: every layer of the model in use, lit by the pad's answers
 // (digitpad:answer), whose activations come from the very pass that read the digit, one byte
 // a unit. A tapped unit's weights and favourite digits come from the app's /api/unit; its
-// activation and rank on the drawing are worked out here from the bytes already sent.
+// activation and rank on the drawing are worked out here from the bytes already sent. Its own
+// sentences come in every language (data-texts); it says them in the page's (digitpad:lang).
 const frame = element.querySelector('.dp-net');
 const stack = frame.querySelector('.dp-net-layers');
 const aside = frame.querySelector('.dp-net-unit');
-const help = aside.innerHTML;
-const empty = stack.innerHTML;
+const texts = JSON.parse(frame.dataset.texts);
 const CELL = 8; // canvas pixels a unit, so highlights can be drawn around one
 const PATH = '#f97316'; // the strongest paths into the answer
 const CHOSEN = '#22d3ee'; // the unit tapped or moved to
@@ -24,6 +24,25 @@ function bytes(text) {
 
 function model() {
   return document.querySelector('#active [data-model]')?.dataset.model || 'shipped';
+}
+
+function lang() {
+  return document.documentElement.lang || 'en';
+}
+
+function said(key) {
+  return (texts[lang()] || texts.en)[key];
+}
+
+function sentence(className, key) {
+  const p = document.createElement('p');
+  p.className = className;
+  p.textContent = said(key);
+  return p;
+}
+
+function showHelp() {
+  aside.replaceChildren(sentence('dp-net-help', 'help'));
 }
 
 function build(layers) {
@@ -159,8 +178,8 @@ function showNow() {
   const value = (q[chosen.unit] / 255) * layer.scale;
   const rank = 1 + q.filter((v) => v > q[chosen.unit]).length;
   const silent = q.filter((v) => v === 0).length;
-  const sentence = value > 0 ? frame.dataset.now : frame.dataset.silent;
-  now.textContent = sentence.replace('{value}', value.toPrecision(3)).replace('{rank}', rank)
+  const words = value > 0 ? said('now') : said('silent');
+  now.textContent = words.replace('{value}', value.toPrecision(3)).replace('{rank}', rank)
     .replace('{silent}', silent).replace('{count}', layer.units);
 }
 
@@ -170,7 +189,7 @@ async function tap(layer, unit) {
   const number = ++asked;
   let answer;
   try {
-    const response = await fetch(`api/unit?model=${encodeURIComponent(model())}`, {
+    const response = await fetch(`api/unit?model=${encodeURIComponent(model())}&lang=${lang()}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ layer, unit }),
@@ -191,8 +210,8 @@ function show(network) {
     values = [];
     shape = '';
     chosen = null;
-    stack.innerHTML = empty;
-    aside.innerHTML = help;
+    stack.replaceChildren(sentence('dp-net-empty', 'empty'));
+    showHelp();
     return;
   }
   view = network;
@@ -201,7 +220,7 @@ function show(network) {
   if (sizes !== shape) {
     shape = sizes;
     chosen = null;
-    aside.innerHTML = help;
+    showHelp();
     build(network.layers);
   }
   paint();
@@ -254,6 +273,7 @@ stack.addEventListener('keydown', (event) => {
 });
 
 window.addEventListener('digitpad:answer', (event) => show(event.detail.network));
+window.addEventListener('digitpad:lang', () => { if (!view) show(null); });
 new ResizeObserver(() => view && drawPaths()).observe(stack);
 let shownModel = model();
 new MutationObserver(() => {
@@ -263,4 +283,4 @@ new MutationObserver(() => {
   window.dispatchEvent(new CustomEvent('digitpad:resend'));
 }).observe(document.body, { subtree: true, childList: true, attributes: true,
   attributeFilter: ['data-model'] });
-if (window.digitpadAnswer) show(window.digitpadAnswer.network);
+show(window.digitpadAnswer?.network ?? null);

@@ -3,7 +3,8 @@
 // /api/pad, which draws them exactly as the offline evaluator does and answers the answer
 // panels' HTML; the panels show it (digitpad:answer). Mouse, touch and pen are all pointer
 // events. The strokes are also this component's value, which Look inside, Use for drawing and
-// the correction buttons send with their own events.
+// the correction buttons send with their own events. Its words come in every language
+// (data-texts); it says them, and asks for its answers, in the page's (digitpad:lang).
 const canvas = element.querySelector('canvas');
 const size = Number(canvas.dataset.size);
 const brush = Number(canvas.dataset.brush);
@@ -60,12 +61,26 @@ function model() {
   return document.querySelector('#active [data-model]')?.dataset.model || 'shipped';
 }
 
+function lang() {
+  return document.documentElement.lang || 'en';
+}
+
+function speak() {
+  const texts = JSON.parse(element.querySelector('.dp-pad').dataset.texts);
+  const said = texts[lang()] || texts.en;
+  canvas.setAttribute('aria-label', said.name);
+  element.querySelector('.dp-hint').textContent = said.hint;
+  element.querySelector('#dp-pad-how').textContent = said.how;
+  element.querySelector('.dp-undo').textContent = said.undo;
+  element.querySelector('.dp-clear').textContent = said.clear;
+}
+
 async function send() {
   props.value = strokes.map((s) => s.map((p) => [...p]));
   const number = ++asked;
   let panels;
   try {
-    const response = await fetch(`api/pad?model=${encodeURIComponent(model())}`, {
+    const response = await fetch(`api/pad?model=${encodeURIComponent(model())}&lang=${lang()}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ strokes: props.value }),
@@ -128,6 +143,7 @@ function clear() {
 
 // another network chosen: its answer for the drawing on the pad, its layers too
 window.addEventListener('digitpad:resend', () => { if (strokes.length) send(); });
+window.addEventListener('digitpad:lang', speak);
 element.querySelector('.dp-undo').addEventListener('click', undo);
 element.querySelector('.dp-clear').addEventListener('click', clear);
 element.addEventListener('keydown', (event) => {
@@ -137,3 +153,4 @@ element.addEventListener('keydown', (event) => {
   }
 });
 fit();
+speak();

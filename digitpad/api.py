@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from digitpad.classdata import NOT_A_DIGIT, TOO_FAST, UNREACHABLE, ClassData, NotSaved, Unreachable
+from digitpad.i18n import ENGLISH, request_language, translate
 from digitpad.limits import (
     BUSY,
     MAX_PENDING,
@@ -29,14 +30,13 @@ from digitpad.limits import (
     refusing_as,
 )
 from digitpad.preprocess import BadImage, NoInk
-from digitpad.reading import Reader, Reading, read_digit, read_drawing, reading_or_why
+from digitpad.reading import Reader, Reading, read_digit, read_drawing, reading_or_why, said
 from digitpad.strokes import BadStrokes, pad_strokes
 from digitpad.views.draw import answer_panels
-from digitpad.views.network import TEXT, network_json, unit_html
+from digitpad.views.network import network_json, unit_html
 
 UNKNOWN_MODEL = "No model with that id on this server."
-GONE_MODEL = ("Your run's model is no longer on the server (the server restarted, or the session "
-              "ended): press Back to the shipped model.")
+GONE_MODEL = translate("problem.model_gone")
 WRONG_TYPE = ("Send an image file (Content-Type: image/png, image/jpeg, image/webp, ...) or "
               'JSON strokes (Content-Type: application/json) as {"strokes": [[[x, y], ...]]}.')
 NOT_JSON = "The body is not valid JSON."
@@ -45,8 +45,7 @@ NO_CLASS = "This server does not collect drawings."
 
 
 def checked_strokes(value: Any) -> Any:
-    """The pad's own checks (shape, counts, numbers, length of line) before the schema's, so a
-    bad drawing gets their plain sentence."""
+    """The pad's own checks before the schema's, so a bad drawing gets their plain sentence."""
     pad_strokes(value)
     return value
 
@@ -172,20 +171,20 @@ Kind = Annotated[str, Depends(body_kind)]
 ModelReader = Annotated[Reader, Depends(model_reader)]
 
 
-def problem(refused: RequestRefused) -> dict[str, str]:
-    """A refusal as the API's JSON."""
+def problem(refused: RequestRefused, request: Request) -> dict[str, str]:
+    """A refusal as the API's JSON, in English."""
     return {"error": refused.message}
 
 
-def pad_refusal(refused: RequestRefused) -> dict[str, str]:
-    """A refusal as the pad shows it: its sentence in the answer panels; a session's model
-    gone from the server says how to go back to the shipped one."""
+def pad_refusal(refused: RequestRefused, request: Request) -> dict[str, str]:
+    """A refusal as the pad shows it: its sentence in the answer panels in the page's language
+    (its "error" stays English); a model gone from the server says how to go back."""
     message = GONE_MODEL if refused.status == 404 else refused.message
-    return {**answer_panels(message, correctable=False), "error": message}
+    lang = request_language(request)
+    return {**answer_panels(said(message, lang), correctable=False, lang=lang), "error": message}
 
 
 def read_strokes(body: bytes, predict: Callable[[np.ndarray], np.ndarray]) -> Reading:
-    """The digit in a JSON body of the pad's strokes."""
     return read_drawing(parsed(StrokesBody, body).strokes, predict)
 
 
@@ -207,25 +206,26 @@ def read(kind: str, body: bytes, predict: Callable[[np.ndarray], np.ndarray]) ->
             "probabilities": probabilities}
 
 
-def pad_answer(kind: str, body: bytes, reader: Reader, correctable: bool) -> dict:
-    """The Draw tab's panels for the pad's JSON strokes, and the network's view from the same
-    pass; a drawing with no digit gets its plain sentence in them, as on the page."""
+def pad_answer(kind: str, body: bytes, reader: Reader, correctable: bool,
+               lang: str = ENGLISH) -> dict:
+    """The Draw tab's panels for the pad's JSON strokes, in lang, and the network's view from
+    the same pass; a drawing with no digit gets its plain sentence in them."""
     if kind != "json":
         raise RequestRefused(415, NOT_DRAWING)
-    reading = reading_or_why(read_pad_strokes, body, reader)
-    panels = answer_panels(reading, correctable)
+    reading = reading_or_why(read_pad_strokes, body, reader, lang)
+    panels = answer_panels(reading, correctable, lang)
     if isinstance(reading, Reading):
-        panels["network"] = network_json(reading, reader.weights)
+        panels["network"] = network_json(reading, reader.weights, lang)
     return panels
 
 
-def unit_answer(body: bytes, reader: Reader) -> dict[str, str]:
-    """What a tapped unit looks for, as HTML; RequestRefused (400) for a unit the network in
-    use does not have."""
+def unit_answer(body: bytes, reader: Reader, lang: str = ENGLISH) -> dict[str, str]:
+    """What a tapped unit looks for, as HTML in lang; RequestRefused (400) for a unit the
+    network in use does not have."""
     unit = parsed(UnitBody, body)
     if unit.layer > len(reader.weights) or unit.unit >= len(reader.weights[unit.layer - 1][1]):
-        raise RequestRefused(400, TEXT["no unit"])
-    return {"html": unit_html(reader, unit.layer, unit.unit)}
+        raise RequestRefused(400, translate("problem.no_unit"))
+    return {"html": unit_html(reader, unit.layer, unit.unit, lang)}
 
 
 def correct(classdata: ClassData, reader: Reader, body: bytes) -> dict[str, int | None]:
@@ -272,16 +272,17 @@ async def predict(kind: Kind, reader: ModelReader, admission: Admission) -> dict
 @pad_router.post("/api/pad", include_in_schema=False)
 async def pad(request: Request, kind: Kind, reader: ModelReader,
               admission: Admission) -> dict:
-    """The Draw tab's pad: its strokes in, the answer's panels out as HTML, rendered as an
-    upload's are, without Gradio's event path (where a stroke cost 1.6 times the CPU)."""
+    """The Draw tab's pad: its strokes in, the answer's panels out as HTML in the page's
+    language, without Gradio's event path (where a stroke cost 1.6 times the CPU)."""
     correctable = request.state.classdata is not None
-    return await admission.run(pad_answer, kind, admission.body, reader, correctable)
+    return await admission.run(pad_answer, kind, admission.body, reader, correctable,
+                               request_language(request))
 
 
 @router.post("/api/unit", include_in_schema=False, dependencies=[Depends(json_kind)])
-async def unit(reader: ModelReader, admission: Admission) -> dict:
+async def unit(request: Request, reader: ModelReader, admission: Admission) -> dict:
     """The Draw tab's view of the network: a tapped unit's weights and favourite digits."""
-    return await admission.run(unit_answer, admission.body, reader)
+    return await admission.run(unit_answer, admission.body, reader, request_language(request))
 
 
 @router.post("/api/correct", response_model=Saved, summary="Save a corrected drawing",

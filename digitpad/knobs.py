@@ -84,13 +84,9 @@ class Knob:
     default: bool | float | str
     limits: tuple[float, float] | None
     page: tuple[float, float] | None
-    help: str
+    help: str  # in English, for train.py's flags; the page's, in every language: help.<name>
     flag: str
     choices: tuple[str, ...] = ()
-
-    @property
-    def label(self) -> str:
-        return self.name.replace("_", " ").capitalize()
 
     def check(self, value: object, limits: tuple[float, float] | None = None) -> None:
         """Refuse a value of the wrong kind or outside limits (by default, train()'s)."""

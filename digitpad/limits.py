@@ -144,9 +144,10 @@ async def admitted(request: Request) -> AsyncIterator[Admitted]:
 Admission = Annotated[Admitted, Depends(admitted, scope="function")]
 
 
-def refusing_as(shown: Callable[[RequestRefused], dict]) -> type[APIRoute]:
+def refusing_as(shown: Callable[[RequestRefused, Request], dict]) -> type[APIRoute]:
     """A route class that answers a refusal, by a dependency or the endpoint, as the JSON
-    shown(it) with its status; anything unforeseen is logged and answered with a plain 500."""
+    shown(it, the request) with its status; anything unforeseen is logged and answered with a
+    plain 500."""
 
     class RefusingRoute(APIRoute):
         def get_route_handler(self) -> Callable:
@@ -157,11 +158,11 @@ def refusing_as(shown: Callable[[RequestRefused], dict]) -> type[APIRoute]:
                     return await handle(request)
                 except RequestRefused as e:
                     headers = {"Retry-After": "1"} if e.status == 503 else None
-                    return JSONResponse(shown(e), e.status, headers)
+                    return JSONResponse(shown(e, request), e.status, headers)
                 except ClientDisconnect:  # gone before its body arrived: nobody to answer
-                    return JSONResponse(shown(RequestRefused(400, INCOMPLETE)), 400)
+                    return JSONResponse(shown(RequestRefused(400, INCOMPLETE), request), 400)
                 except Exception:  # logged for the server's owner; the caller gets a sentence
                     log.exception("answering %s failed", request.url.path)
-                    return JSONResponse(shown(RequestRefused(500, FAILED)), 500)
+                    return JSONResponse(shown(RequestRefused(500, FAILED), request), 500)
             return refusing
     return RefusingRoute

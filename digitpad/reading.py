@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from digitpad.explain import saliency
+from digitpad.i18n import ENGLISH, localize, translate
 from digitpad.model import forward_layers, frozen_weights, make_frozen_predictor
 from digitpad.network_view import Weights, top_digits
 from digitpad.preprocess import CANVAS_MIN_EXTENT, BadImage, NoInk, preprocess
@@ -112,12 +113,19 @@ def read_drawing(strokes: Any, predict: Callable[[np.ndarray], np.ndarray]) -> R
     return Reading(predict(digit[None])[0], digit)
 
 
+def said(problem: Exception | str, lang: str = ENGLISH) -> str:
+    """A failure as the person reads it, in their language: the app's exceptions and status
+    lines carry a catalogue sentence in English (the HTTP API's JSON keeps it so)."""
+    return localize(str(problem), lang)
+
+
 def reading_or_why(read: Callable[..., Reading], source: Any,
-                   predict: Callable[[np.ndarray], np.ndarray] | Reader) -> Reading | str:
+                   predict: Callable[[np.ndarray], np.ndarray] | Reader,
+                   lang: str = ENGLISH) -> Reading | str:
     """The reading, or the plain sentence a person sees when there is no digit to read."""
     try:
         return read(source, predict)
     except BadStrokes as e:
-        return f"{e} Clear the pad and draw again."
+        return translate("problem.clear_pad", lang, problem=said(e, lang))
     except (NoInk, BadImage) as e:
-        return str(e)
+        return said(e, lang)

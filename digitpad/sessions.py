@@ -129,6 +129,7 @@ class Lab:
     ticket: Ticket | None = None  # the run it is training, if any
     folder: Path | None = None  # made on the first download, removed by close()
     models: dict[str, Reader] = field(default_factory=dict)  # the server's, by id: Shared.models
+    lang: str = "en"  # the language its page speaks: the browser's, or the menu's (digitpad.i18n)
 
     def add(self, run: Run) -> Run:
         """Keep a run, and offer it to the HTTP API by its id until the session ends (or, if

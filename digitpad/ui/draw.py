@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -11,12 +12,14 @@ import gradio as gr
 from gradio.data_classes import FileData
 
 from digitpad.classdata import FULL, NotSaved
+from digitpad.i18n import ENGLISH, LANGUAGES, label, translate
 from digitpad.preprocess import NoInk
-from digitpad.reading import Reading, read_digit, read_drawing, reading_or_why
+from digitpad.reading import Reading, read_digit, read_drawing, reading_or_why, said
 from digitpad.sessions import Lab
 from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE, BadStrokes, pad_strokes
 from digitpad.ui import ASSETS
 from digitpad.ui.context import Shared
+from digitpad.ui.language import speaking
 from digitpad.uploads import CACHE
 from digitpad.views.draw import (
     NOTHING_DRAWN,
@@ -25,28 +28,26 @@ from digitpad.views.draw import (
     result_html,
     seen_html,
 )
-from digitpad.views.network import TEXT, network_template
+from digitpad.views.network import network_template
 from digitpad.views.train import active_model_html
 
-BACK = "Back to the shipped model"
-UPLOAD_SECTION = "Or upload a photo or scan of a digit"
 PAD_JS = (ASSETS / "pad.js").read_text()
 NETWORK_JS = (ASSETS / "network.js").read_text()
 CANVAS_BOX = 440  # on-screen size of the drawing pad, CSS pixels
-PAD_NAME = "Drawing pad"
-PAD_HINT = "Draw a digit here"
-PAD_HOW = ("Draw one digit here with a mouse, a finger or a pen; the answer follows each stroke. "
-           "Ctrl+Z undoes a stroke. Without a pointer: the upload section below the pad has "
-           "examples to choose, or takes a photo or scan of a digit.")
-PAD = f"""<div class="dp-pad">
+PAD_TEXT = {"name": "draw.pad_name", "hint": "draw.pad_hint", "how": "draw.pad_how",
+            "undo": "draw.undo", "clear": "draw.clear"}  # what pad.js says, in the page's language
+PAD_TEXTS = html.escape(json.dumps({lang: {part: translate(key, lang)
+                                           for part, key in PAD_TEXT.items()}
+                                    for lang in LANGUAGES}), quote=True)
+PAD = f"""<div class="dp-pad" data-texts="{PAD_TEXTS}">
   <canvas data-size="{CANVAS_SIZE}" data-brush="{BRUSH_WIDTH}" tabindex="0" role="img"
-          aria-label="{PAD_NAME}" aria-describedby="dp-pad-how"></canvas>
-  <div class="dp-hint" aria-hidden="true">{PAD_HINT}</div>
+          aria-label="{translate('draw.pad_name')}" aria-describedby="dp-pad-how"></canvas>
+  <div class="dp-hint" aria-hidden="true">{translate('draw.pad_hint')}</div>
 </div>
-<p id="dp-pad-how" class="dp-sr-only">{PAD_HOW}</p>
+<p id="dp-pad-how" class="dp-sr-only">{translate('draw.pad_how')}</p>
 <div class="dp-pad-tools">
-  <button class="dp-undo" type="button">Undo</button>
-  <button class="dp-clear" type="button">Clear</button>
+  <button class="dp-undo" type="button">{translate('draw.undo')}</button>
+  <button class="dp-clear" type="button">{translate('draw.clear')}</button>
 </div>"""
 # a tap on a digit greys all ten at once (no second save while the first is on its way) and
 # sends the digit as the click's event data; "undo" sends {undo: true}
@@ -56,9 +57,6 @@ CORRECT_JS = """element.addEventListener('click', (event) => {
   element.querySelectorAll('button').forEach((b) => { b.disabled = true; });
   trigger('click', button.dataset.undo ? { undo: true } : { digit: Number(button.dataset.digit) });
 });"""
-DRAW_FIRST = "Draw a digit first, then tap what it is."
-UNDONE = "Not kept: tap what you drew, if you like."
-TOO_LATE = "Kept: a saved drawing can be taken back only within a minute."
 
 # Each new answer is announced once, politely, in one live region of the page (not the panel,
 # which is redrawn with every answer); an answer to an upload or an example takes the focus
@@ -77,26 +75,27 @@ new MutationObserver(() => {
 }).observe(element, { childList: true, subtree: true });"""
 
 EXAMPLES = sorted(ASSETS.glob("example-*.png"))  # example-<digit>-<surface>.png
-SURFACES = {"chalkboard": "in chalk on a board", "paper": "on paper",
-            "transparent": "on a see-through background"}
-EXAMPLE_NAME = "an example {digit}, {surface}"
 
 
-def example_name(path: Path) -> str:
+def example_name(path: Path, lang: str = ENGLISH) -> str:
     """What a screen reader says for an example's thumbnail: "an example 7, on paper"."""
     _, digit, surface = path.stem.split("-")
-    return EXAMPLE_NAME.format(digit=digit, surface=SURFACES.get(surface, surface))
+    return translate("draw.example", lang, digit=digit,
+                     surface=translate(f"draw.surface.{surface}", lang))
 
 
 # Gradio's example thumbnails are buttons holding an image with an empty alt: they get a name
-# from their file, whenever Gradio draws them (the upload section draws them once opened).
-NAME_EXAMPLES_JS = f"""
-const exampleNames = {json.dumps({path.name: example_name(path) for path in EXAMPLES})};""" + """
+# from their file, in the page's language, whenever Gradio draws them (the upload section draws
+# them once opened).
+NAME_EXAMPLES_JS = "\nconst exampleNames = " + json.dumps(
+    {lang: {path.name: example_name(path, lang) for path in EXAMPLES} for lang in LANGUAGES}) + """;
 const nameExamples = () => document.querySelectorAll('#examples button').forEach((button) => {
-  const name = exampleNames[button.querySelector('img')?.src.split('/').pop()];
+  const names = exampleNames[document.documentElement.lang] || exampleNames.en;
+  const name = names[button.querySelector('img')?.src.split('/').pop()];
   if (name && button.getAttribute('aria-label') !== name) button.setAttribute('aria-label', name);
 });
 new MutationObserver(nameExamples).observe(document.body, { childList: true, subtree: true });
+window.addEventListener('digitpad:lang', nameExamples);
 nameExamples();"""
 
 
@@ -118,7 +117,7 @@ class DrawTab:
 
     def __init__(self, shared: Shared, state: gr.State) -> None:
         self.shared, self.state = shared, state
-        with gr.Tab("Draw"):
+        with gr.Tab(label("tab.draw")):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=0, min_width=CANVAS_BOX, elem_id="pad-column"):
                     self.pad = gr.HTML([], html_template=PAD, js_on_load=PAD_JS + NAME_EXAMPLES_JS,
@@ -126,7 +125,7 @@ class DrawTab:
                 with gr.Column(scale=1):
                     with gr.Row(elem_id="model-row"):  # which model reads, beside its answer
                         self.active = gr.HTML(active_model_html(None), elem_id="active")
-                        self.back = gr.Button(BACK, size="sm", scale=0, visible=False,
+                        self.back = gr.Button(label("draw.back"), size="sm", scale=0, visible=False,
                                               elem_id="shipped")
                     self.result = gr.HTML(result_html(None), elem_id="result",
                                           js_on_load=ANNOUNCE_JS + shows_pad_answers("result"))
@@ -135,22 +134,32 @@ class DrawTab:
                                     if shared.classdata is not None else None)
                     self.seen = gr.HTML(seen_html(None), elem_id="seen",
                                         js_on_load=shows_pad_answers("seen"))
-            with gr.Accordion(TEXT["title"], open=False, elem_id="network-fold"):
+            with gr.Accordion(label("net.title"), open=False, elem_id="network-fold"):
                 # lit by the pad's answers (network.js): no Gradio event per stroke
                 gr.HTML([], html_template=network_template(), js_on_load=NETWORK_JS,
                         apply_default_css=False, elem_id="network")
-            with gr.Accordion(UPLOAD_SECTION, open=False, elem_id="upload-section"):
+            with gr.Accordion(label("draw.upload_section"), open=False, elem_id="upload-section"):
                 self.upload = gr.Image(type="filepath", sources=["upload", "clipboard"],
-                                       label="Photo or scan", height=240, elem_id="upload")
+                                       label=label("draw.photo"), height=240, elem_id="upload")
                 self.upload.preprocess = file_as_sent
-                gr.Examples([str(path) for path in EXAMPLES], self.upload, label="Examples",
-                            elem_id="examples")
+                gr.Examples([str(path) for path in EXAMPLES], self.upload,
+                            label=label("draw.examples"), elem_id="examples")
         # the pad fetches its answers from /api/pad itself (pad.js): no Gradio event per stroke
         self.upload.change(self.read_upload, [self.upload, state], self.answers,
                            show_progress="hidden", api_visibility="private")
         if self.correct is not None:  # its own tiny write, beside the pad's event, not in it
             self.correct.click(self.save, [self.pad, state], self.correct, queue=False,
                                show_progress="hidden", api_visibility="private")
+
+    @property
+    def spoken(self) -> list[gr.components.Component]:
+        """What the tab renders itself before any answer, in the session's language (speak)."""
+        return [self.result, self.seen, self.active]
+
+    def speak(self, lab: Lab) -> dict:
+        return {self.result: result_html(None, lang=lab.lang),
+                self.seen: seen_html(None, lab.lang),
+                self.active: active_model_html(None, lang=lab.lang)}
 
     @property
     def answers(self) -> list[gr.components.Component]:
@@ -163,19 +172,22 @@ class DrawTab:
         """The answer panel and what the network sees, or a plain message saying what to do;
         the correction buttons only under an answer for a drawing on the pad."""
         return self.show(answer_panels(
-            reading_or_why(read, source, self.shared.reader(lab).predict), correctable))
+            reading_or_why(read, source, self.shared.reader(lab).predict, lab.lang), correctable,
+            lab.lang))
 
     def show(self, panels: dict[str, str]) -> dict:
         return {self.result: panels["result"], self.seen: panels["seen"],
                 **({self.correct: panels["correct"]} if self.correct is not None else {})}
 
-    def read_pad(self, strokes: Any, lab: Lab) -> dict:
+    def read_pad(self, strokes: Any, lab: Lab, request: gr.Request) -> dict:
         """The pad's drawing read again, once the session switches model."""
+        speaking(lab, request)
         return self.answer(read_drawing, strokes, lab, correctable=True)
 
-    def read_upload(self, path: str | None, lab: Lab) -> dict:
+    def read_upload(self, path: str | None, lab: Lab, request: gr.Request) -> dict:
+        speaking(lab, request)
         if not path:
-            return self.show(answer_panels(NOTHING_DRAWN, correctable=False))
+            return self.show(answer_panels(translate(NOTHING_DRAWN, lab.lang), False, lab.lang))
         try:
             return self.answer(read_digit, path, lab)
         finally:
@@ -186,19 +198,19 @@ class DrawTab:
         take it back (undo); the buttons go quiet once it is saved, until the next drawing."""
         # EventData gives the page's data as attributes but fails on a request sent without any
         data = event._data if isinstance(event._data, dict) else {}
-        reader = self.shared.reader(lab)
+        reader, lang = self.shared.reader(lab), speaking(lab, request)
         try:
             reading = read_drawing(strokes, reader.predict)
         except (NoInk, BadStrokes):
-            return correction_html(None, DRAW_FIRST)
+            return correction_html(None, translate("draw.first", lang))
         if data.get("undo") is True:
             undone = self.shared.classdata.forget(request.session_hash, pad_strokes(strokes))
-            return correction_html(reading.best, UNDONE if undone else TOO_LATE,
-                                   quiet=not undone)
+            return correction_html(reading.best, translate(
+                "draw.undone" if undone else "draw.too_late", lang), quiet=not undone, lang=lang)
         tapped = data.get("digit")
         try:
             self.shared.classdata.save(request.session_hash, pad_strokes(strokes), tapped,
                                        reading, reader.name)
         except NotSaved as e:
-            return correction_html(reading.best, str(e), quiet=str(e) == FULL)
-        return correction_html(reading.best, quiet=True, saved=tapped)
+            return correction_html(reading.best, said(e, lang), quiet=str(e) == FULL, lang=lang)
+        return correction_html(reading.best, quiet=True, saved=tapped, lang=lang)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import gradio as gr
 from gradio import FileData
 
+from digitpad.i18n import label
 from digitpad.knobs import ConfigError
 from digitpad.preprocess import BadImage, NoInk
 from digitpad.reading import read_digit
@@ -18,6 +19,7 @@ from digitpad.ui.draw import DrawTab
 from digitpad.ui.follow import RunFailed, Training, train_and_follow
 from digitpad.ui.gallery import GalleryTab
 from digitpad.ui.inside import InsideTab
+from digitpad.ui.language import language_menu, speaking
 from digitpad.ui.train import TrainTab
 from digitpad.views.train import active_model_html
 
@@ -29,8 +31,9 @@ def build(shared: Shared, cache_seconds: int = 3600) -> gr.Blocks:
     with gr.Blocks(title="digitpad",
                    delete_cache=(max(5, cache_seconds // 4), cache_seconds)) as demo:
         state = gr.State(lambda: Lab(), time_to_live=SESSION_SECONDS, delete_callback=Lab.close)
-        gr.Markdown("# digitpad\nDraw a digit and watch a neural network read it.",
-                    elem_id="title")
+        with gr.Row(elem_id="header"):
+            gr.Markdown("# digitpad\n" + label("page.subtitle"), elem_id="title")
+            language = language_menu()
         draw = DrawTab(shared, state)
         training = TrainTab(shared, state)
         inside = InsideTab(shared)
@@ -38,13 +41,17 @@ def build(shared: Shared, cache_seconds: int = 3600) -> gr.Blocks:
             GalleryTab(shared, state)
         link_tabs(draw, training, inside, state)
 
-        def open_session(lab: Lab, request: gr.Request) -> Lab:
-            return shared.open_lab(request.session_hash, lab)  # every later event gets this Lab
+        def open_session(lab: Lab, request: gr.Request) -> dict:
+            """Every later event gets this Lab; the page speaks its language from now on."""
+            lab = shared.open_lab(request.session_hash, lab)
+            speaking(lab, request)
+            return {state: lab, language: lab.lang, **draw.speak(lab), **training.speak(lab)}
 
         def close_session(request: gr.Request) -> None:
             shared.close_lab(request.session_hash)
 
-        demo.load(open_session, state, state, api_visibility="private")
+        demo.load(open_session, state, [state, language, *draw.spoken, *training.spoken],
+                  api_visibility="private")
         demo.unload(close_session)
         if shared.data is not None:
             demo.load(inside.sample, None, inside.samples, api_visibility="private")
@@ -56,19 +63,21 @@ def link_tabs(draw: DrawTab, training: TrainTab, inside: InsideTab, state: gr.St
     """Use for drawing and Back switch the session's model and re-read the pad with it;
     opening Look inside reads the pad's drawing."""
 
-    def use_run(lab: Lab, number: int | None) -> dict:
+    def use_run(lab: Lab, number: int | None, request: gr.Request) -> dict:
+        speaking(lab, request)
         lab.active = lab.find(number)
         if lab.active:  # each unit's favourite digits found now, so a tap answers at once
             lab.active.reader.traced(("unit_digits",))
-        shown = (active_model_html(lab.active.name, lab.active.summary(), lab.active.id)
-                 if lab.active else active_model_html(None))
+        shown = (active_model_html(lab.active.name, lab.active.summary(), lab.active.id, lab.lang)
+                 if lab.active else active_model_html(None, lang=lab.lang))
         return {draw.active: shown, draw.back: gr.Button(visible=lab.active is not None),
                 state: lab}
 
-    def use_shipped(lab: Lab) -> dict:
+    def use_shipped(lab: Lab, request: gr.Request) -> dict:
+        speaking(lab, request)
         lab.active = None
-        return {draw.active: active_model_html(None), draw.back: gr.Button(visible=False),
-                state: lab}
+        return {draw.active: active_model_html(None, lang=lab.lang),
+                draw.back: gr.Button(visible=False), state: lab}
 
     switched = [draw.active, draw.back, state]
     training.use.click(use_run, [state, training.chosen], switched,

@@ -10,40 +10,25 @@ from dataclasses import replace
 import gradio as gr
 
 from digitpad.classdata import Unreachable
+from digitpad.i18n import ENGLISH, label, localize, number, translate
 from digitpad.knobs import KNOBS, ConfigError, TrainConfig
 from digitpad.model import SEED_HIDDEN
+from digitpad.reading import said
 from digitpad.scheduler import QUEUE_LIMIT, Refused, Ticket
-from digitpad.sessions import (
-    DEFAULT_NETWORK,
-    NETWORKS,
-    PAGE_PEN_WRITERS,
-    Lab,
-    Run,
-    app_config,
-)
+from digitpad.sessions import DEFAULT_NETWORK, NETWORKS, PAGE_PEN_WRITERS, Lab, Run, app_config
 from digitpad.training import Progress
 from digitpad.ui.context import Shared
 from digitpad.ui.follow import RunFailed, train_and_follow
+from digitpad.ui.language import speaking
 from digitpad.views.common import message_html
-from digitpad.views.inside import CAPTIONS, confusion_html, worst_mistakes
-from digitpad.views.train import (
-    FOR_PROGRAMS,
-    YOUR_RUNS,
-    line_chart,
-    model_id_html,
-    progress_html,
-    run_report_html,
-    runs_table,
-)
+from digitpad.views.inside import confusion_html, worst_mistakes
+from digitpad.views.train import chart, model_id_html, progress_html, run_report_html, runs_table
 
 DEFAULTS = TrainConfig()
 RATE_EXPONENTS = tuple(math.log10(rate) for rate in KNOBS["learning_rate"].page)
 DEFAULT_RATE = math.log10(DEFAULTS.learning_rate)
-DONE, STOPPED = "done", "stopped"  # the progress bar's last word on a click's last run
-NEXT_RUN = "this run is done; the next one starts"
-PEN_LABEL = (f"Include pen-drawn digits: 15 of the 30 writers', as 1 in "
-             f"{round(1 / DEFAULTS.pen_share)} of each minibatch; the real drawings are always "
-             "the other 15's")
+DONE, STOPPED = "train.done", "train.stopped"  # the progress bar's last word on the last run
+NEXT_RUN = "train.next_run"
 Curves = list[tuple[int, list[Progress]]]  # (run number, its reports) per line on a chart
 
 
@@ -52,11 +37,10 @@ class TrainTab:
 
     def __init__(self, shared: Shared, state: gr.State) -> None:
         self.shared, self.state = shared, state
-        with gr.Tab("Train", elem_id="train-tab") as self.tab:
-            gr.Markdown("Retrain the network on MNIST's 55,000 training digits and watch it "
-                        "learn. Then press *Use for drawing* and try it on the Draw tab.")
-            if shared.data_problem:
-                gr.HTML(message_html(shared.data_problem, "problem"), elem_id="no-data")
+        with gr.Tab(label("tab.train"), elem_id="train-tab") as self.tab:
+            gr.Markdown(label("train.intro"))
+            self.no_data = (gr.HTML(message_html(shared.data_problem, "problem"), elem_id="no-data")
+                            if shared.data_problem else None)
             with gr.Row():
                 with gr.Column(scale=1, min_width=300):
                     self.build_controls(can_train=shared.data is not None)
@@ -65,112 +49,127 @@ class TrainTab:
         self.wire()
 
     def build_controls(self, can_train: bool) -> None:
-        self.rate = gr.Slider(*RATE_EXPONENTS, value=DEFAULT_RATE, step=0.1,
-                              label="Learning rate, as a power of ten",
-                              info="-4 is 0.0001 (the original tutorial's); -1 is 0.1",
-                              elem_id="rate")
+        self.rate = gr.Slider(*RATE_EXPONENTS, value=DEFAULT_RATE, step=0.1, elem_id="rate",
+                              label=label("train.rate"), info=label("train.rate_info"))
         self.dropout = knob_slider("dropout", step=0.05, elem_id="dropout")
         self.iterations = knob_slider("iterations", step=100, elem_id="iterations")
         self.batch_size = knob_slider("batch_size", step=16, elem_id="batch")
-        self.network = gr.Radio(list(NETWORKS), value=DEFAULT_NETWORK, label="Network",
+        self.network = gr.Radio(list(NETWORKS), value=DEFAULT_NETWORK, label=label("train.network"),
                                 elem_id="network")
         self.augment = gr.Checkbox(DEFAULTS.augment, elem_id="augment",
-                                   label="Augment: distort digits, flag ones and curl nines, "
-                                         "as people draw them")
+                                   label=label("train.augment"))
         self.seed = gr.Number(DEFAULTS.seed, precision=0, minimum=KNOBS["seed"].page[0],
-                              label="Random seed", elem_id="seed")
-        self.with_class = gr.Checkbox(False, label=self.class_label(),
-                                      visible=self.shared.classdata is not None,
-                                      elem_id="with-class")
-        self.pen_digits = gr.Checkbox(False, label=PEN_LABEL, elem_id="pen-digits")
+                              label=label("train.seed"), info=label("help.seed"), elem_id="seed")
+        self.with_class = gr.Checkbox(False, label=self.class_label(ENGLISH), elem_id="with-class",
+                                      visible=self.shared.classdata is not None)
+        self.pen_digits = gr.Checkbox(False, label=label("train.pen_digits"), elem_id="pen-digits")
         with gr.Row():
-            self.start = gr.Button("Train", variant="primary", elem_id="train",
+            self.start = gr.Button(label("train.start"), variant="primary", elem_id="train",
                                    interactive=can_train)
-            self.stop = gr.Button("Stop", variant="stop", elem_id="stop", interactive=False)
-            self.reset = gr.Button("Reset", elem_id="reset")
-        gr.Markdown("Classic comparisons, one click each:")
+            self.stop = gr.Button(label("train.stop"), variant="stop", elem_id="stop",
+                                  interactive=False)
+            self.reset = gr.Button(label("train.reset"), elem_id="reset")
+        gr.Markdown(label("train.classics"))
         with gr.Row():
-            self.dropout_pair = gr.Button("Dropout 0.5 vs none", size="sm",
+            self.dropout_pair = gr.Button(label("train.dropout_pair"), size="sm",
                                           elem_id="homework-dropout", interactive=can_train)
-            self.network_pair = gr.Button("Softmax regression vs MLP", size="sm",
+            self.network_pair = gr.Button(label("train.network_pair"), size="sm",
                                           elem_id="homework-network", interactive=can_train)
-            self.pen_pair = gr.Button("MNIST only vs with pen-drawn digits", size="sm",
-                                      elem_id="homework-pen", interactive=can_train)
+            self.pen_pair = gr.Button(label("train.pen_pair"), size="sm", elem_id="homework-pen",
+                                      interactive=can_train)
 
     def build_results(self) -> None:
-        self.progress = gr.HTML(progress_html(0, DEFAULTS.iterations, 0.0,
-                                              "press Train to start"), elem_id="progress")
+        self.progress = gr.HTML(waiting(ENGLISH), elem_id="progress")
         self.status = gr.HTML(elem_id="status")
         with gr.Row():
-            self.loss_plot = gr.HTML(line_chart([], "loss", "Minibatch loss"),
-                                     elem_id="loss-plot")
-            self.accuracy_plot = gr.HTML(line_chart([], "val_accuracy", "Validation accuracy"),
-                                         elem_id="accuracy-plot")
+            self.loss_plot = gr.HTML(chart([], "loss"), elem_id="loss-plot")
+            self.accuracy_plot = gr.HTML(chart([], "val_accuracy"), elem_id="accuracy-plot")
         with gr.Row():
-            self.chosen = gr.Dropdown([], label="Run", scale=1, elem_id="chosen")
-            self.use = gr.Button("Use for drawing", interactive=False, scale=0, elem_id="use")
-            self.download = gr.DownloadButton("Download .keras", interactive=False, scale=0,
+            self.chosen = gr.Dropdown([], label=label("train.run"), scale=1, elem_id="chosen")
+            self.use = gr.Button(label("train.use"), interactive=False, scale=0, elem_id="use")
+            self.download = gr.DownloadButton(label("train.download"), interactive=False, scale=0,
                                               elem_id="download")
-        self.compare = gr.CheckboxGroup([], label="Runs on the curves", elem_id="compare")
-        gr.Markdown(f"**{YOUR_RUNS}**")
+        self.compare = gr.CheckboxGroup([], label=label("train.compare"), elem_id="compare")
+        # wide: it scrolls inside its panel, the run's name pinned on the left
+        gr.Markdown(f"**{label('train.runs')}**")
         self.runs = gr.HTML(runs_table([]), elem_id="runs")
-        with gr.Accordion(FOR_PROGRAMS, open=False, elem_id="programs"):
+        with gr.Accordion(label("train.for_programs"), open=False, elem_id="programs"):
             self.model_id = gr.HTML(elem_id="model-id")
-        with gr.Accordion("Where the last run fails", open=False):
-            gr.Markdown(CAPTIONS["confusion"])
+        with gr.Accordion(label("train.fails"), open=False):
+            gr.Markdown(label("caption.confusion"))
             self.run_confusion = gr.HTML(elem_id="run-confusion")
-            gr.Markdown(CAPTIONS["mistakes"])
+            gr.Markdown(label("caption.mistakes"))
             self.run_mistakes = gr.Gallery(show_label=False, columns=6, height="auto",
                                            elem_id="run-mistakes")
 
-    def plots(self, curves: Curves) -> dict:
-        return {self.loss_plot: line_chart(curves, "loss", "Minibatch loss"),
-                self.accuracy_plot: line_chart(curves, "val_accuracy", "Validation accuracy")}
+    @property
+    def spoken(self) -> list[gr.components.Component]:
+        """What the tab renders itself before any run, in the session's language (speak)."""
+        return [self.progress, self.loss_plot, self.accuracy_plot, self.runs, self.network,
+                self.with_class, *([self.no_data] if self.no_data else [])]
 
-    def running(self, ticket: Ticket, number: int, others: Curves, status: str) -> dict:
+    def speak(self, lab: Lab) -> dict:
+        lang = lab.lang
+        spoken = {self.progress: waiting(lang), **self.plots([], lang),
+                  self.runs: runs_table([], lang), self.with_class: self.class_box(lab, None),
+                  self.network: gr.Radio(choices=[(localize(n, lang), n) for n in NETWORKS])}
+        if self.no_data:
+            spoken[self.no_data] = message_html(said(self.shared.data_problem, lang), "problem")
+        return spoken
+
+    def plots(self, curves: Curves, lang: str) -> dict:
+        return {self.loss_plot: chart(curves, "loss", lang),
+                self.accuracy_plot: chart(curves, "val_accuracy", lang)}
+
+    def running(self, ticket: Ticket, number: int, others: Curves, status: str,
+                lang: str) -> dict:
         progress = list(ticket.progress)
         done = progress[-1] if progress else None
         return {self.progress: progress_html(done.iteration if done else 0,
                                              ticket.config.iterations,
-                                             done.seconds if done else 0.0, status),
+                                             done.seconds if done else 0.0, said(status, lang),
+                                             lang),
                 self.stop: gr.Button(interactive=True),
-                **self.plots([*others, (number, progress)])}
+                **self.plots([*others, (number, progress)], lang)}
 
     def finished(self, run: Run, lab: Lab, shown: list[int], last: bool) -> dict:
         """The run joins the session: its scores and curves; last_run shows the rest. "done"
         only after the click's last run; Stop stays on while another is to come."""
         result = lab.add(run).result
         note = (STOPPED if result.stopped_early else DONE) if last else NEXT_RUN
-        return {**self.plots(shown_curves(lab, shown)),
+        return {**self.plots(shown_curves(lab, shown), lab.lang),
                 self.progress: progress_html(result.iterations_done, result.config.iterations,
-                                             result.train_seconds, note),
+                                             result.train_seconds, translate(note, lab.lang),
+                                             lab.lang),
                 self.stop: gr.Button(interactive=not last),
-                self.status: run_report_html(run.summary()),
+                self.status: run_report_html(run.summary(), lab.lang),
                 self.compare: gr.CheckboxGroup(choices=run_choices(lab), value=shown),
                 self.state: lab}
 
-    def last_run(self, lab: Lab) -> dict:
+    def last_run(self, lab: Lab, request: gr.Request) -> dict:
         """The session's runs and its latest one, once a click's runs are over: table, choice,
         download, where it fails."""
+        speaking(lab, request)
         if not lab.runs:
             return {}
-        run, data = lab.runs[-1], self.shared.data
-        return {self.runs: runs_table([r.summary() for r in lab.runs]),
+        run, data, lang = lab.runs[-1], self.shared.data, lab.lang
+        return {self.runs: runs_table([r.summary() for r in lab.runs], lang),
                 self.chosen: gr.Dropdown(choices=run_choices(lab), value=run.number),
                 self.use: gr.Button(interactive=True),
                 self.download: gr.DownloadButton(value=lab.download(run), interactive=True),
-                self.model_id: model_id_html(run.summary()),
-                self.run_confusion: confusion_html(run.test.confusion),
+                self.model_id: model_id_html(run.summary(), lang),
+                self.run_confusion: confusion_html(run.test.confusion, lang),
                 self.run_mistakes: worst_mistakes(data.x_test, data.y_test,
-                                                  run.test.probabilities, 12)}
+                                                  run.test.probabilities, 12, lang)}
 
-    def class_label(self) -> str:
+    def class_label(self, lang: str) -> str:
         """The box's label, with how many drawings the class has corrected so far."""
         try:
-            count = f"{len(self.shared.classdata.drawings()) if self.shared.classdata else 0:,}"
+            count = number(len(self.shared.classdata.drawings()) if self.shared.classdata else 0,
+                           lang)
         except Unreachable:
-            count = "unreachable right now"
-        return f"Include the class's drawings ({count}), as 1 in 8 of each minibatch"
+            count = translate("train.unreachable", lang)
+        return translate("train.with_class", lang, count=count)
 
     async def watch(self, configs: list[TrainConfig], lab: Lab, shown: list[int],
                     owner: str, with_class: bool) -> AsyncIterator[dict]:
@@ -191,14 +190,14 @@ class TrainTab:
                     now = (len(step.ticket.progress), step.status)
                     if now != sent:
                         sent = now
-                        yield self.running(step.ticket, number, others, step.status)
+                        yield self.running(step.ticket, number, others, step.status, lab.lang)
             except Refused as e:  # Stop stays on if this session's earlier run still trains
-                yield {self.status: message_html(str(e), "problem"),
+                yield {self.status: message_html(said(e, lab.lang), "problem"),
                        self.stop: gr.Button(interactive=lab.ticket is not None)}
                 return
             except RunFailed as e:
                 lab.ticket = None
-                yield {self.status: message_html(str(e), e.kind),
+                yield {self.status: message_html(said(e, lab.lang), e.kind),
                        self.stop: gr.Button(interactive=False)}
                 return
 
@@ -209,11 +208,12 @@ class TrainTab:
                            seed: int, with_class: bool, pen_digits: bool,
                            request: gr.Request) -> AsyncIterator[dict]:
             self.shared.open_lab(request.session_hash, lab)  # the Lab that will own these runs
+            speaking(lab, request)
             try:
                 config = app_config(10.0 ** rate_exponent, dropout, iterations, batch_size,
                                     network, augment, seed, pen_digits is True)
             except ConfigError as e:
-                yield {self.status: message_html(str(e), "problem")}
+                yield {self.status: message_html(said(e, lab.lang), "problem")}
                 return
             async for update in self.watch(plan(config), lab, shown, request.session_hash,
                                            with_class is True):
@@ -257,25 +257,35 @@ class TrainTab:
         self.stop.click(stop_run, self.state, None, queue=False, api_visibility="private")
         self.reset.click(self.reset_controls, None, [*controls, self.pen_digits], queue=False,
                          api_visibility="private")
-        self.compare.input(lambda lab, shown: self.plots(shown_curves(lab, shown)),
-                           [self.state, self.compare], [self.loss_plot, self.accuracy_plot],
-                           api_visibility="private")
+        self.compare.input(self.compared, [self.state, self.compare],
+                           [self.loss_plot, self.accuracy_plot], api_visibility="private")
         self.chosen.input(self.choose, [self.state, self.chosen], self.download,
                           api_visibility="private")
-        self.tab.select(lambda: gr.Checkbox(label=self.class_label()), None, self.with_class,
-                        queue=False, api_visibility="private")
+        self.tab.select(self.class_box, self.state, self.with_class, queue=False,
+                        api_visibility="private")
+
+    def compared(self, lab: Lab, shown: list[int], request: gr.Request) -> dict:
+        return self.plots(shown_curves(lab, shown), speaking(lab, request))
+
+    def class_box(self, lab: Lab, request: gr.Request | None) -> gr.Checkbox:
+        lang = speaking(lab, request) if request else lab.lang
+        return gr.Checkbox(label=self.class_label(lang))
+
+
+def waiting(lang: str) -> str:
+    return progress_html(0, DEFAULTS.iterations, 0.0, translate("train.press_train", lang), lang)
 
 
 def knob_slider(name: str, step: float, elem_id: str) -> gr.Slider:
     """A slider over the range the page offers of a knob, at its default."""
     knob = KNOBS[name]
-    return gr.Slider(*knob.page, value=knob.default, step=step, label=knob.label,
-                     elem_id=elem_id)
+    return gr.Slider(*knob.page, value=knob.default, step=step, label=label(f"train.{name}"),
+                     info=label(f"help.{name}"), elem_id=elem_id)
 
 
 def run_choices(lab: Lab) -> list[tuple[str, int]]:
     """The session's runs as (name, number) choices."""
-    return [(r.name, r.number) for r in lab.runs]
+    return [(localize(r.name, lab.lang), r.number) for r in lab.runs]
 
 
 def shown_curves(lab: Lab, shown: list[int]) -> Curves:

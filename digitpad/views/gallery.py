@@ -9,8 +9,9 @@ import io
 import numpy as np
 from PIL import Image
 
+from digitpad.i18n import ENGLISH, localize, number, percent, translate
+
 CLASS_SHOWN = 30  # newest drawings shown per digit in "Class drawings"; counts are over all
-NOBODY_YET = "Nobody has drawn these yet: {digits}."
 
 
 def digit_png(digit: np.ndarray) -> str:
@@ -20,35 +21,38 @@ def digit_png(digit: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")
 
 
-def class_tile(digit: np.ndarray, label: int, read: int) -> str:
+def class_tile(digit: np.ndarray, label: int, read: int, lang: str = ENGLISH) -> str:
     """One drawing as the network sees it; marked when the model misreads it."""
     misread = ' class="dp-misread"' if read != label else ""
-    return (f'<img src="{digit_png(digit)}" width="28" height="28" alt="a {label}, read as '
-            f'{read}" title="read as {read}"{misread}>')
+    alt = html.escape(translate("class.tile", lang, label=label, read=read))
+    return (f'<img src="{digit_png(digit)}" width="28" height="28" alt="{alt}" '
+            f'title="{html.escape(translate("class.read_as", lang, read=read))}"{misread}>')
 
 
 def class_drawings_html(labels: np.ndarray, images: np.ndarray, read: np.ndarray,
-                        model: str, shown: int = CLASS_SHOWN) -> str:
+                        model: str, shown: int = CLASS_SHOWN, lang: str = ENGLISH) -> str:
     """The class's drawings by digit, newest first: counts and how many the model reads right,
     over all of them; the newest few as the 28x28 images the network sees, misread ones marked."""
     right = read == labels
-    total = (f"{len(labels):,} drawing{'' if len(labels) == 1 else 's'}; {model} reads "
-             f"{right.mean():.0%} of them right." if len(labels) else
-             "No drawings yet: draw on the Draw tab and tap the digit you drew.")
+    total = (translate("class.total_one" if len(labels) == 1 else "class.total", lang,
+                       count=number(len(labels), lang), model=localize(model, lang),
+                       percent=percent(float(right.mean()), lang))
+             if len(labels) else translate("class.none", lang))
     parts = [f'<div class="dp-class-total">{html.escape(total)}</div>']
     missing = [str(d) for d in range(10) if not (labels == d).any()]
     if missing and len(labels):
-        parts.append(f'<p class="dp-class-missing">'
-                     f'{html.escape(NOBODY_YET.format(digits=", ".join(missing)))}</p>')
+        nobody = translate("class.nobody_yet", lang, digits=", ".join(missing))
+        parts.append(f'<p class="dp-class-missing">{html.escape(nobody)}</p>')
     for d in range(10):
         mine = np.flatnonzero(labels == d)
         if not len(mine):
             continue
-        score = f"{right[mine].mean():.0%} read right"
-        tiles = "".join(class_tile(images[i], d, int(read[i])) for i in mine[:shown])
+        count = translate("class.digit_one" if len(mine) == 1 else "class.digit", lang,
+                          count=number(len(mine), lang),
+                          percent=percent(float(right[mine].mean()), lang))
+        tiles = "".join(class_tile(images[i], d, int(read[i]), lang) for i in mine[:shown])
         parts.append(f'<section class="dp-class-digit" data-digit="{d}" '
                      f'data-count="{len(mine)}">'
-                     f'<h3><span class="dp-class-label">{d}</span> {len(mine):,} '
-                     f'drawing{"" if len(mine) == 1 else "s"} · {score}</h3>'
+                     f'<h3><span class="dp-class-label">{d}</span> {html.escape(count)}</h3>'
                      f'<div class="dp-class-tiles">{tiles}</div></section>')
     return f'<div class="dp-class">{"".join(parts)}</div>'

@@ -3,11 +3,13 @@ surest mistakes."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from digitpad.i18n import ENGLISH, percent, translate
 from digitpad.views.common import ENLARGE, enlarge
 
 # A diverging colour map (ColorBrewer RdBu: blue, white, red), hand-written because matplotlib
@@ -23,21 +25,8 @@ FONT_SIZE = 12
 LEGEND_HEIGHT = 14
 
 
-CAPTIONS = {
-    "saliency": "Red: more ink there would make the network surer of this digit; "
-                "blue: less sure; white: no effect. The brighter the red or blue, the more a "
-                "pixel matters; pale means it hardly matters. The drawing shows faintly in grey.",
-    "weights": "What the first layer looks for: each square is one neuron's weights over the "
-               "28x28 pixels; red pixels excite it, blue ones inhibit it. A network starts from "
-               "random weights, which look like noise; a short run changes them only a little, "
-               "so after a few hundred iterations they still look mostly like noise. Train "
-               "longer, or at a higher learning rate, to see strokes appear.",
-    "samples": "Random handwritten digits from the MNIST training set, with their labels: "
-               "what the network learned from.",
-    "confusion": "Rows: the true digit; columns: what the network read. The diagonal is right, "
-                 "every other count is a mistake.",
-    "mistakes": "The test digits the network got wrong while it was most sure of itself.",
-}
+CAPTIONS = {key: translate(f"caption.{key}")  # in English; caption.* in every language
+            for key in ("saliency", "weights", "samples", "confusion", "mistakes")}
 
 
 
@@ -114,7 +103,7 @@ def readable_ink(rgb: tuple[int, int, int], alpha: float) -> str:
     return "white" if (1.05 / (shade + 0.05)) > ((shade + 0.05) / 0.05) else "black"
 
 
-def confusion_html(matrix: np.ndarray) -> str:
+def confusion_html(matrix: np.ndarray, lang: str = ENGLISH) -> str:
     """A 10x10 table of counts, shaded by share of the row: right answers green, mistakes red,
     each count in black or white, whichever reads better on its shade.
 
@@ -130,22 +119,25 @@ def confusion_html(matrix: np.ndarray) -> str:
         for read, (count, share) in enumerate(zip(counts, row_shares, strict=True)):
             rgb, weight = ((34, 139, 34), 700) if read == true else ((200, 40, 40), 400)
             alpha = float(np.sqrt(share))
+            title = translate("inside.cell", lang, true=true, read=read,
+                              percent=percent(share, lang, 1))
             cells.append(f'<td style="{cell};background:rgba({",".join(map(str, rgb))},'
                          f'{alpha:.3f});color:{readable_ink(rgb, alpha)};font-weight:{weight}" '
-                         f'title="true {true}, read {read}: {share:.1%} of the {true}s">'
-                         f'{count}</td>')
+                         f'title="{html.escape(title)}">{count}</td>')
         rows.append(f'<tr><th style="{cell}">{true}</th>{"".join(cells)}</tr>')
     table = "border-collapse:collapse;font-variant-numeric:tabular-nums"
     return (f'<table class="dp-confusion" style="{table}">'
-            f'<tr><th style="{cell}">true \\ read</th>{head}</tr>{"".join(rows)}</table>')
+            f'<tr><th style="{cell}">{translate("inside.true_read", lang)}</th>{head}</tr>'
+            f'{"".join(rows)}</table>')
 
 
 def worst_mistakes(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray,
-                   count: int) -> list[tuple[np.ndarray, str]]:
+                   count: int, lang: str = ENGLISH) -> list[tuple[np.ndarray, str]]:
     """The count misreadings made with the highest confidence, surest first, captioned."""
     read = probabilities.argmax(axis=1)
     confidence = probabilities[np.arange(len(read)), read]
     wrong = np.flatnonzero(read != labels)
     worst = wrong[np.argsort(-confidence[wrong], kind="stable")[:count]]
     return [(enlarge(as_unit(images[i]), GALLERY_ENLARGE),
-             f"true {labels[i]} → read {read[i]} ({confidence[i]:.0%})") for i in worst]
+             translate("inside.mistake", lang, label=labels[i], read=read[i],
+                       percent=percent(float(confidence[i]), lang))) for i in worst]
