@@ -96,8 +96,9 @@ def test_saliency_of_a_drawn_one_lies_along_its_ink(shipped, explain, drawn_one)
     assert 20 < ink.sum() < 200
     # more of the same ink makes the network surer it is a 1 ...
     assert np.sum(grad * drawn_one) > 0
-    # ... and per pixel, the map pushes towards "1" more on the stroke than off it
-    assert grad[ink].mean() > 0 > grad[~ink].mean()
+    # ... and per pixel, the map pushes towards "1" on the stroke, several times more than off it,
+    # where it is near zero on average
+    assert grad[ink].mean() > 5 * abs(grad[~ink].mean())
 
 
 def test_saliency_image_colours_on_a_symmetric_scale():
