@@ -53,7 +53,7 @@ from tests.harness.server import (
 from tests.harness.timing import machine
 
 TARGET_P95, TARGET_MEMORY_MB, TARGET_CACHE_MB = 0.250, 300, 50
-LONG_RUN = [None, [], -3.0, 0.2, 20_000, 128, "512-256-128", False, 0, False]
+LONG_RUN = [None, [], -3.0, 0.2, 20_000, 128, "512-256-128", False, 0, False, False]
 HUGE_API_RUN = [1e-3, 0.2, 20_000, 1024, "one hidden layer of 1500", True, 0]
 API_RUN = [1e-3, 0.2, 20_000, 128, "512-256-128", False, 0]
 SEVEN = REPO / "assets" / "example-7-paper.png"

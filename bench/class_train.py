@@ -92,7 +92,7 @@ def press_train(url: str, event: tuple[int, int], person: Person, delay: float) 
     """Wait delay seconds, press Train with the person's settings, follow the stream."""
     time.sleep(delay)
     data = [None, [], person.rate_exponent, person.dropout, ITERATIONS, BATCH, person.network,
-            False, 0, False]
+            False, 0, False, False]
     with httpx.Client(timeout=30) as client:
         person.pressed = time.monotonic()
         for kind, outputs in queued_event(client, url, event, data, secrets.token_hex(8)):

@@ -38,8 +38,8 @@ from tests.test_uploads import FORMS
 
 SEVEN = REPO / "assets" / "example-7-paper.png"
 CACHE_SECONDS = 10
-LONG_RUN = [None, [], -3.0, 0.2, 20_000, 128, "512-256-128", False, 0, False]  # Train's data
-SHORT_RUN = [None, [], -3.0, 0.2, 300, 64, "softmax regression", False, 0, False]
+LONG_RUN = [None, [], -3.0, 0.2, 20_000, 128, "512-256-128", False, 0, False, False]  # Train's data
+SHORT_RUN = [None, [], -3.0, 0.2, 300, 64, "softmax regression", False, 0, False, False]
 STOPPED_WITHIN = 5.0  # seconds for a run to stop once nobody watches it (the issue's bound)
 NOISE = 10.0  # more seconds allowed on a shared, busy test machine
 BARS = re.compile(r'data-digit="(\d)" data-p="([0-9.]+)"')

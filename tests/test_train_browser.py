@@ -216,6 +216,6 @@ def test_pen_comparison_trains_mnist_only_then_with_pen_drawn_digits(page):
                            ".split('512-256-128').length == 3", timeout=2 * RUN_TIMEOUT * 1000)
     rows = page.locator("#runs tbody tr").evaluate_all(
         "rows => rows.map(r => [...r.children].map(c => c.innerText.trim()))")
-    column = RUN_COLUMNS.index("pen-drawn digits")
+    column = RUN_COLUMNS.index("pen_digits")
     assert [row[column] for row in rows] == ["no", "yes"], rows
     assert "pen-drawn by 15 people no run here learns from" in page.locator("#status").inner_text()
