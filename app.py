@@ -152,6 +152,7 @@ def serve(shared: Shared, args: argparse.Namespace, started: float) -> None:
     from starlette.middleware import Middleware
 
     from digitpad import api
+    from digitpad.gradio_locale import GradioLocale
     from digitpad.i18n import gradio_i18n
     from digitpad.limits import UPLOAD_LIMIT, BodyLimit
     from digitpad.ui import ASSETS
@@ -168,7 +169,8 @@ def serve(shared: Shared, args: argparse.Namespace, started: float) -> None:
                 i18n=gradio_i18n(),
                 app_kwargs={"routes": api.routes,
                             "lifespan": api.lifespan(shared.models, shared.classdata),
-                            "middleware": [Middleware(BodyLimit), Middleware(UploadGuard)]},
+                            "middleware": [Middleware(BodyLimit), Middleware(UploadGuard),
+                                           Middleware(GradioLocale)]},
                 quiet=True, prevent_thread_lock=True)
     say_ready(demo.local_url, demo.share_url, shared.trainer, started)
     demo.block_thread()

@@ -1,7 +1,7 @@
 // The language menu: the page speaks the language the server picked for this session (the menu's,
 // else the browser's): <html lang dir> set (Arabic right to left) and the app's scripts told
-// (digitpad:lang). Choosing another reloads the page with ?lang=: the app's words follow it;
-// Gradio's own labels (gr.I18n) keep the browser's language.
+// (digitpad:lang). Choosing another reloads the page with ?lang=: the app's words follow it,
+// and Gradio's own (gradio_locale.js, the page's first script, tells Gradio the language).
 const select = element.querySelector('select');
 const name = element.querySelector('[data-names]');
 

@@ -1,6 +1,7 @@
 """The language menu, top right: the page in the student's language, chosen from the browser's
-languages or from the menu (?lang= on the page's address, for the session). Gradio's own labels
-(gr.I18n) follow the browser's language only: Gradio 6 reads it before the page runs anything."""
+languages or from the menu (?lang= on the page's address, for the session). Choosing reloads the
+page with ?lang=: the app's words follow it, and so do Gradio's own (its gr.I18n labels and
+built-in text), which digitpad.gradio_locale tells Gradio before the page starts."""
 
 from __future__ import annotations
 
