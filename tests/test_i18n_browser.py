@@ -1,13 +1,16 @@
 """Every language in a real Chromium: each tab, after a drawing and a correction, shows none of
 the catalogue's English sentences; Arabic lays the page out right to left, but not the pad or the
-bars; the language menu overrides the browser's for the app's own words (Gradio's labels keep
-the browser's). One app server for all languages."""
+bars; the language menu (?lang=) overrides the browser's, for the app's own words and for
+Gradio's (its gr.I18n labels and built-in text). One app server for all languages."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import gradio
 import pytest
+from playwright.sync_api import expect
 
 from digitpad.i18n import CATALOGUES, ENGLISH, LANGUAGES
 from tests.harness.browser import (
@@ -28,16 +31,17 @@ BROWSER_LOCALES = {"es": "es-ES", "fr": "fr-FR", "de": "de-DE", "pt": "pt-BR", "
                    "ar": "ar"}  # as a browser sends them: the app picks the language itself
 TABS = {"tab.train": "#progress .dp-progress", "tab.inside": "#why img",
         "tab.class": ".dp-class-total"}  # each tab, and what shows once it has answered
+GRADIO_ASSETS = Path(gradio.__file__).parent / "templates" / "frontend" / "assets"
 SHOWN = ("document.body.innerText + '\\n' + [...document.querySelectorAll("
          "'#pad [aria-label], #correct [aria-label], #examples [aria-label]')]"
          ".map((e) => e.getAttribute('aria-label')).join('\\n')")
 
 
-def english_pieces(lang: str) -> list[re.Pattern]:
-    """What would betray an untranslated sentence: each English sentence said otherwise in lang,
-    whole if it has no placeholders, else its runs of two words or more between them."""
+def catalogue_pieces(source: str, lang: str) -> list[re.Pattern]:
+    """What would betray a sentence left in source: each of source's sentences said otherwise in
+    lang, whole if it has no placeholders, else its runs of two words or more between them."""
     pieces = set()
-    for key, text in CATALOGUES[ENGLISH].items():
+    for key, text in CATALOGUES[source].items():
         if text in CATALOGUES[lang][key]:
             continue  # the same word in both (Dropout, NaN, "الإسقاط (Dropout)")
         literal = [part.strip() for part in re.split(r"\{[^}]*\}", text)]
@@ -48,10 +52,27 @@ def english_pieces(lang: str) -> list[re.Pattern]:
     return [re.compile(rf"(?<![\w-]){re.escape(piece)}(?![\w-])") for piece in pieces]
 
 
-def untranslated(page, lang: str) -> list[str]:
+def untranslated(page, lang: str, source: str = ENGLISH) -> list[str]:
+    """The sentences of source's catalogue the page shows, where lang says them otherwise."""
     shown = page.evaluate(SHOWN)
-    return sorted({found.group() for pattern in english_pieces(lang)
+    return sorted({found.group() for pattern in catalogue_pieces(source, lang)
                    for found in [pattern.search(shown)] if found})
+
+
+def gradio_says(lang: str, key: str) -> str:
+    """One of Gradio's built-in sentences (its key, as drop_image) in lang, from Gradio's own
+    translations in its page's scripts."""
+    for chunk in sorted(GRADIO_ASSETS.glob(f"{lang}-*.js")):
+        found = re.search(rf"\b{key}:`([^`]*)`", chunk.read_text(encoding="utf-8"))
+        if found:
+            return found.group(1)
+    raise LookupError(f"Gradio says no {key} in {lang}")
+
+
+def open_upload(page) -> None:
+    """Open the Draw tab's upload section: the image input, with Gradio's own drop text."""
+    page.click("#upload-section > button")
+    page.wait_for_selector("#upload", timeout=WAIT * 1000)
 
 
 def open_tab(page, lang: str, key: str) -> None:
@@ -128,5 +149,40 @@ def test_the_language_menu_overrides_the_browser(browser, app_server):
         assert "Enregistré comme 1" in page.locator("#correct").inner_text()
         assert set(LANGUAGES) == set(page.locator("#language option").evaluate_all(
             "options => options.map((o) => o.value)"))
+    finally:
+        context.close()
+
+
+def test_the_language_menu_switches_gradios_words_too(browser, app_server):
+    context = browser.new_context(viewport=VIEWPORT, locale="de-DE")
+    try:
+        page = open_app(context.new_page(), app_server)
+        with page.expect_navigation():
+            page.select_option("#language select", "es")
+        open_app(page, page.url)
+        open_upload(page)
+        spanish = CATALOGUES["es"]
+        expect(page.get_by_role("tab", name=spanish["tab.train"], exact=True)).to_be_visible()
+        expect(page.locator("#upload")).to_contain_text(spanish["draw.photo"])
+        expect(page.locator("#upload")).to_contain_text(gradio_says("es", "drop_image"))
+        assert gradio_says("de", "drop_image") not in page.evaluate(SHOWN)
+        left = untranslated(page, "es", "de")
+        assert not left, f"German left beside Spanish: {left}"
+    finally:
+        context.close()
+
+
+def test_arabic_from_the_address_in_an_english_browser(browser, app_server):
+    context = browser.new_context(viewport=VIEWPORT, locale="en-US")
+    try:
+        page = open_app(context.new_page(), app_server + "?lang=ar")
+        open_upload(page)
+        arabic = CATALOGUES["ar"]
+        expect(page.get_by_role("tab", name=arabic["tab.train"], exact=True)).to_be_visible()
+        expect(page.locator("#upload")).to_contain_text(arabic["draw.photo"])
+        expect(page.locator("#upload")).to_contain_text(gradio_says("ar", "drop_image"))
+        assert page.evaluate("document.documentElement.dir") == "rtl"
+        left = untranslated(page, "ar")
+        assert not left, f"English left beside Arabic: {left}"
     finally:
         context.close()
