@@ -35,13 +35,20 @@ def mnist(mnist_dir):
 
 
 @pytest.fixture(scope="module")
-def app_server(tmp_path_factory) -> Iterator[str]:
+def app_temp(tmp_path_factory) -> Path:
+    """The app's temporary folder (its TMPDIR), apart from other apps the run starts meanwhile."""
+    return tmp_path_factory.mktemp("app-temp")
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory, app_temp) -> Iterator[str]:
     """The app on a free port, serving the shipped model, keeping corrections in a fresh
     database of its own, with one training worker (as on a one-core server: a second run waits
     behind the first); its URL."""
     database = tmp_path_factory.mktemp("classdata") / "class.db"
     try:
-        with running_app(args=("--db", str(database), "--train-workers", "1")) as url:
+        with running_app(args=("--db", str(database), "--train-workers", "1"),
+                         env={"TMPDIR": str(app_temp)}) as url:
             yield url
     except AppDidNotStart as e:
         pytest.fail(str(e), pytrace=False)

@@ -5,7 +5,6 @@ Stop keeps what was trained; a learning rate far too high stops itself with a pl
 from __future__ import annotations
 
 import re
-import tempfile
 import time
 from pathlib import Path
 
@@ -163,18 +162,18 @@ def test_learning_rate_far_too_high_stops_with_a_plain_message(page):
     assert page.locator("#status .dp-scores").count() == 0
 
 
-def session_folders() -> set[Path]:
-    """The folders where sessions keep their trained models for download."""
-    return set(Path(tempfile.gettempdir()).glob("digitpad-session-*"))
+def session_folders(app_temp: Path) -> set[Path]:
+    """The folders where the app's sessions keep their trained models for download."""
+    return set(app_temp.glob("digitpad-session-*"))
 
 
-def test_closing_the_tab_frees_the_sessions_models(browser, app_server):
-    before = session_folders()
+def test_closing_the_tab_frees_the_sessions_models(browser, app_server, app_temp):
+    before = session_folders(app_temp)
     context = browser.new_context(viewport=VIEWPORT)
     page = open_app(context.new_page(), app_server)
     start_run(page, 100)
     wait_for_scores(page)
-    mine = session_folders() - before
+    mine = session_folders(app_temp) - before
     assert len(mine) == 1 and any(next(iter(mine)).glob("*.keras"))
     context.close()
     deadline = time.monotonic() + 60  # the server notices a closed tab within its heartbeat
