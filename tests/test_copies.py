@@ -44,8 +44,8 @@ def copies(postgres):
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
     try:
-        store = ("--db", postgres.new_database())
-        with running_copies(2, free_port(), store) as running:
+        app_args = ("--db", postgres.new_database(), "--train-workers", "1")  # a core each
+        with running_copies(2, free_port(), app_args) as running:
             yield running
     except AppDidNotStart as e:
         pytest.fail(str(e), pytrace=False)
