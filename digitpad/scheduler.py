@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 WATCH_SECONDS = 3.5  # a run nobody has looked at for this long is stopped (within 5 s in all)
 QUEUE_LIMIT = 60  # unfinished runs on the whole server
 MAX_RUN_SECONDS = 180.0  # a run expected to take longer here is refused
+TAKE_OVER_BELOW = 5.0  # seconds of work left when a worker takes over another's waiting runs:
+# late, when the costs are best known and fewest runs move; early enough never to idle
 
 
 class Refused(ValueError):
@@ -126,7 +128,7 @@ class Scheduler:
             worker = min(range(len(self.inboxes)), key=lambda w: self.work_left(w, unfinished))
             ticket = Ticket(next(self.numbers), owner, config, worker, mixed, on_stop=self.stop)
             self.tickets[ticket.number] = ticket
-        self.inboxes[worker].put(("start", ticket.number, (config, mixed)))
+        self.inboxes[worker].put(("start", ticket.number, (config, mixed, False)))
         return ticket
 
     def stop(self, ticket: Ticket, keep: bool) -> None:
@@ -214,9 +216,9 @@ class Scheduler:
         self.balance()
 
     def balance(self) -> None:
-        """When one worker has less work queued than another, ask the busier one to hand over a
-        waiting run that has done no more than its first steps, so no core idles at the class's
-        end while runs wait on the other. One hand-over at a time, each lowering the larger load."""
+        """When a worker is about to run out of work, ask the busiest to hand over a waiting run
+        that has done no more than its first steps, so no core idles at the class's end while
+        runs wait on another. One hand-over at a time, each lowering the larger load."""
         with self.lock:
             unfinished = [t for t in self.tickets.values() if not t.finished.is_set()]
             if len(self.inboxes) < 2 or any(t.moving_to is not None for t in unfinished):
@@ -231,7 +233,8 @@ class Scheduler:
             movable = [t for t in unfinished if t.worker == busy and not t.settled
                        and t.done <= FIRST_STEPS and t.on_stop is not None]
             best = min(movable, key=larger_load_after, default=None)
-            if best is None or larger_load_after(best) >= loads[busy]:
+            if (best is None or loads[idle] > TAKE_OVER_BELOW
+                    or larger_load_after(best) >= loads[busy]):
                 return
             best.moving_to = idle
         self.inboxes[busy].put(("give", best.number, None))
@@ -242,7 +245,8 @@ class Scheduler:
             worker, ticket.moving_to = ticket.moving_to, None
             if given and worker is not None:
                 ticket.worker = worker
-                self.inboxes[worker].put(("start", ticket.number, (ticket.config, ticket.mixed)))
+                self.inboxes[worker].put(("start", ticket.number,
+                                          (ticket.config, ticket.mixed, True)))
             else:
                 ticket.settled = True
                 if ticket.stop_after_move is not None:

@@ -210,15 +210,17 @@ def training_set(data: Any, config: TrainConfig, mixed: ClassSet | None) -> Any:
     return with_pen_digits(data, config)
 
 
-def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any, drawings: Any,
-              baton: Baton, stops: dict[int, Stop], send: Callable[[tuple], None]) -> None:
-    """Train one run in turns with the others; send its progress and its outcome."""
+def train_one(number: int, task: tuple[TrainConfig, ClassSet | None, bool], data: Any,
+              drawings: Any, baton: Baton, stops: dict[int, Stop],
+              send: Callable[[tuple], None]) -> None:
+    """Train one run in turns with the others; send its progress and its outcome. A run moved
+    here from another worker has shown its first curve point there: it takes no first turn."""
     import numpy as np
 
     from digitpad.costs import expected_seconds
     from digitpad.training import FIRST_STEPS, ConfigError, Diverged, train
 
-    config, mixed = task
+    config, mixed, moved = task
 
     def report(progress: Progress) -> None:  # then a run with less work left goes first
         send(("progress", number, progress))
@@ -238,7 +240,8 @@ def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any,
     stop = stops[number]
     baton.fresh.add(number)
     try:
-        baton.take(number, (FIRST_TURN, number))
+        baton.take(number, (TRAINING, expected_seconds(config), number) if moved
+                   else (FIRST_TURN, number))
         if stop.pressed.is_set():
             send(("failed", number, ("Stopped before it started.", "problem")))
             return
