@@ -1,23 +1,25 @@
 """A whole class presses Train in the same minute, while others draw on the pad.
 
     python -m bench.class_train [--people 30] [--drawers 10] [--pad-seconds 150]
-                                [--train-workers N] [--no-reference]
+                                [--stoppers 0] [--train-workers N] [--no-reference]
 
 Starts the app on a free port and has each person press Train within 5 s of the others, through
 the Train button's own event (join the queue, read its event stream), each in their own session.
 Settings are mixed: learning rates from 1e-4 to 1e-2, dropout from 0 to 0.5, 1000 iterations of
 128, mostly 512-256-128 with some softmax regressions and 1500-unit networks. Meanwhile
---drawers people draw on the pad every 500 ms. Prints, per person, the time from pressing Train
-to the first moving curve and to the finished result; the p95 of the first, the median and last
-of the second, the last as a multiple of the class's floor; the pad's latency; the CPU time of
-the training workers and of the app; their memory, idle and at its peak (sampled each second);
-and, unless --no-reference, the same runs one after another in this process.
+--drawers people draw on the pad every 500 ms, and --stoppers of the people (every third, from
+the first) press Stop STOP_AFTER seconds after their first curve point. Prints, per person, the
+time from pressing Train to the first moving curve and to the finished result; the p95 of the
+first, the median and last of the second, the last as a multiple of the class's floor; the
+pad's latency; the CPU time of the training workers and of the app; their memory, idle and at
+its peak (sampled each second); and, unless --no-reference, the same runs one after another in
+this process.
 
 The class's floor, measured in the same run once the class is over: for each run, NumPy's
-one-core float32 products of its step's shapes (forward and backward) over its iterations, a
-sample of SAMPLE iterations timed and scaled up; summed over the runs; divided by the cores the
-workers may use. Targets: last finish <= 1.6x the floor (aim 1.3x), median finish <= 0.6x the
-last, first curve p95 <= 3 s, pad p95 <= 100 ms.
+one-core float32 products of its step's shapes (forward and backward) over the iterations it
+trained, a sample of SAMPLE iterations timed and scaled up; summed over the runs; divided by the
+cores the workers may use. Targets: last finish <= 1.6x the floor (aim 1.3x), median finish
+<= 0.6x the last, first curve p95 <= 3 s, pad p95 <= 100 ms.
 Exits 0 whatever the figures.
 """
 
@@ -58,6 +60,7 @@ ITERATIONS, BATCH = 1000, 128
 TARGET_FIRST_P95, TARGET_PAD_P95 = 3.0, 0.100
 TARGET_LAST, AIM_LAST, TARGET_MEDIAN = 1.6, 1.3, 0.6  # x the floor, x the floor, x the last
 SAMPLE = 50  # iterations of each run timed for the floor
+STOP_AFTER = 5.0  # seconds after their first curve point that the stoppers press Stop
 ONE_CORE = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 DONE = re.compile(r'data-done="(\d+)"')
 RUNS_OVER = "the class's runs are over after"  # bench.worker_profile stops sampling here
@@ -70,6 +73,8 @@ class Person:
     rate_exponent: float
     dropout: float
     network: str
+    stops: bool = False
+    done: int = 0  # iterations, as the last panel said
     pressed: float = 0.0
     first_curve: float | None = None
     finished: float | None = None
@@ -88,18 +93,33 @@ def class_settings(people: int, seed: int = 0) -> list[Person]:
                    network) for network in networks]
 
 
-def press_train(url: str, event: tuple[int, int], person: Person, delay: float) -> None:
-    """Wait delay seconds, press Train with the person's settings, follow the stream."""
+def press_stop(url: str, event: tuple[int, int], session: str) -> None:
+    """Press the session's Stop, as the page does (not queued)."""
+    fn_index, trigger = event
+    httpx.post(url + "gradio_api/run/predict", timeout=30, json={
+        "data": [None], "fn_index": fn_index, "trigger_id": trigger, "session_hash": session,
+        "event_data": None}).raise_for_status()
+
+
+def press_train(url: str, events: dict[str, tuple[int, int]], person: Person,
+                delay: float) -> None:
+    """Wait delay seconds, press Train with the person's settings, follow the stream; a
+    stopper presses Stop STOP_AFTER seconds after the first curve point."""
     time.sleep(delay)
     data = [None, [], person.rate_exponent, person.dropout, ITERATIONS, BATCH, person.network,
             False, 0, False, False]
+    session = secrets.token_hex(8)
     with httpx.Client(timeout=30) as client:
         person.pressed = time.monotonic()
-        for kind, outputs in queued_event(client, url, event, data, secrets.token_hex(8)):
+        for kind, outputs in queued_event(client, url, events["train"], data, session):
             progress = outputs[0] if outputs and isinstance(outputs[0], str) else ""
             found = DONE.search(progress)
-            if found and int(found.group(1)) > 0 and person.first_curve is None:
+            person.done = int(found.group(1)) if found else person.done
+            if person.done > 0 and person.first_curve is None:
                 person.first_curve = time.monotonic() - person.pressed
+                if person.stops:
+                    threading.Timer(STOP_AFTER, press_stop,
+                                    (url, events["stop"], session)).start()
             if kind == "process_completed":
                 person.finished = time.monotonic() - person.pressed
                 status = outputs[1] if outputs and isinstance(outputs[1], str) else ""
@@ -118,21 +138,21 @@ def reference(people: list[Person]) -> list[float]:
 
 
 def floor_seconds(people: list[Person]) -> float:
-    """One core's NumPy products of every run's step shapes over its iterations, in a process
-    whose NumPy is held to one thread."""
-    networks = [NETWORKS[person.network] for person in people]
+    """One core's NumPy products of every run's step shapes over the iterations it trained, in
+    a process whose NumPy is held to one thread."""
+    runs = [(NETWORKS[person.network], person.done or ITERATIONS) for person in people]
     env = {**os.environ, **dict.fromkeys(ONE_CORE, "1")}
     done = subprocess.run([sys.executable, "-m", "bench.class_train", "--floor-of",
-                           json.dumps(networks)], env=env, check=True, capture_output=True,
+                           json.dumps(runs)], env=env, check=True, capture_output=True,
                           text=True)
     return float(done.stdout.splitlines()[-1])
 
 
-def one_core_floor(networks: list[list[int]]) -> float:
+def one_core_floor(runs: list[tuple[list[int], int]]) -> float:
     """floor_seconds' work, in its own process: a sample of each run's iterations, scaled."""
     products_seconds((784, 512, 10), BATCH, SAMPLE)  # warm NumPy up
-    return sum(products_seconds((784, *hidden, 10), BATCH, SAMPLE) * ITERATIONS / SAMPLE
-               for hidden in networks)
+    return sum(products_seconds((784, *hidden, 10), BATCH, SAMPLE) * iterations / SAMPLE
+               for hidden, iterations in runs)
 
 
 def workers_cores(train_workers: int | None) -> int:
@@ -176,6 +196,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--drawers", type=int, default=10)
     parser.add_argument("--pad-seconds", type=float, default=150.0,
                         help="how long the drawers draw, from the first press of Train")
+    parser.add_argument("--stoppers", type=int, default=0,
+                        help="how many people press Stop soon after their first curve point")
     parser.add_argument("--train-workers", type=int, help="the app's --train-workers")
     parser.add_argument("--no-reference", action="store_true",
                         help="skip the one-after-another reference")
@@ -186,12 +208,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def run_the_class(url: str, people: list[Person], args: argparse.Namespace) -> dict:
     """Everyone presses Train while the drawers draw; what the app and its workers used."""
-    event = page_event(url, "train", "click")
+    events = {name: page_event(url, name, "click") for name in ("train", "stop")}
     pid, memory, sampling = app_pid(url), [], threading.Event()
     idle_mb = resident_mb(pid)
     threading.Thread(target=sample_memory, args=(pid, sampling, memory), daemon=True).start()
     delays = np.random.default_rng(1).uniform(0, SPREAD, len(people))
-    threads = [threading.Thread(target=press_train, args=(url, event, p, d), daemon=True)
+    threads = [threading.Thread(target=press_train, args=(url, events, p, d), daemon=True)
                for p, d in zip(people, delays, strict=True)]
     workers_cpu, all_cpu, began = cpu_seconds(pid, True), cpu_seconds(pid), time.monotonic()
     for thread in threads:
@@ -221,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(machine())
     people = class_settings(args.people)
+    for person in people[::3][:args.stoppers]:
+        person.stops = True
     extra = ("--train-workers", str(args.train_workers)) if args.train_workers else ()
     with running_app(args=extra) as url:
         print(f"app idle after {settle(url):.0f} s; {args.people} people press Train within "
@@ -232,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"person {i + 1:2d} {person.network:>24} lr 1e{person.rate_exponent:+.1f} "
               f"dropout {person.dropout:.2f}: first curve {person.first_curve or float('nan'):5.1f}"
               f" s, finished {person.finished or float('nan'):6.1f} s"
+              + (f", stopped at {person.done}" if person.stops else "")
               + (f" ({person.problem})" if person.problem else ""))
     print(f"the class's floor: {one_core / cores:.1f} s ({one_core:.1f} s of one core's NumPy "
           f"products of the runs' step shapes, over the {cores} cores the workers may use)")

@@ -4,7 +4,8 @@ Worker processes at low priority, so the pad stays quick, train the runs. In eac
 that has not reported yet goes first, for its first curve point within seconds; then a finished
 run's scoring, a slice at a time; then the run with the least expected work left
 (digitpad/costs.py), so a cheap run is not kept behind dear ones and runs finish one after
-another instead of all at the end. Every run has its own Stop,
+another instead of all at the end. A worker with less work queued takes over runs still waiting
+on the other, so both cores train to the class's end. Every run has its own Stop,
 and a run whose page or client stopped watching is stopped: trainings belong to someone who is
 there.
 """
@@ -24,7 +25,7 @@ from itertools import count
 
 from digitpad.classset import ClassSet
 from digitpad.costs import expected_seconds
-from digitpad.training import Progress, TrainConfig
+from digitpad.training import FIRST_STEPS, Progress, TrainConfig
 from digitpad.worker import SERVER_PID, Outcome, worker_main
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 WATCH_SECONDS = 3.5  # a run nobody has looked at for this long is stopped (within 5 s in all)
 QUEUE_LIMIT = 60  # unfinished runs on the whole server
 MAX_RUN_SECONDS = 180.0  # a run expected to take longer here is refused
+TAKE_OVER_BELOW = 5.0  # seconds of work left when a worker takes over another's waiting runs:
+# late, when the costs are best known and fewest runs move; early enough never to idle
 
 
 class Refused(ValueError):
@@ -55,6 +58,9 @@ class Ticket:
     watched: float = field(default_factory=time.monotonic)
     finished: threading.Event = field(default_factory=threading.Event)
     on_stop: Callable[[Ticket, bool], None] | None = None  # set by the scheduler that runs it
+    moving_to: int | None = None  # the worker it is being handed to
+    stop_after_move: bool | None = None  # Stop pressed meanwhile: its keep, sent once it moved
+    settled: bool = False  # gone beyond its first steps where it is: it stays there
 
     @property
     def done(self) -> int:
@@ -122,14 +128,20 @@ class Scheduler:
             worker = min(range(len(self.inboxes)), key=lambda w: self.work_left(w, unfinished))
             ticket = Ticket(next(self.numbers), owner, config, worker, mixed, on_stop=self.stop)
             self.tickets[ticket.number] = ticket
-        self.inboxes[worker].put(("start", ticket.number, (config, mixed)))
+        self.inboxes[worker].put(("start", ticket.number, (config, mixed, False)))
         return ticket
 
     def stop(self, ticket: Ticket, keep: bool) -> None:
-        """Tell the run's worker to stop it (once)."""
-        if ticket.on_stop is not None:
+        """Tell the run's worker to stop it (once); a run on its way to another worker is told
+        once it has started there."""
+        with self.lock:
+            if ticket.on_stop is None:
+                return
             ticket.on_stop = None
-            self.inboxes[ticket.worker].put(("stop", ticket.number, keep))
+            if ticket.moving_to is not None:
+                ticket.stop_after_move = keep
+                return
+        self.inboxes[ticket.worker].put(("stop", ticket.number, keep))
 
     def seconds_left(self, ticket: Ticket) -> float:
         """Expected seconds of training a run still needs, at the pace measured so far."""
@@ -179,9 +191,17 @@ class Scheduler:
             ticket = self.tickets.get(number)
             if ticket is None:
                 continue
+            if kind in ("given", "kept"):
+                self.moved(ticket, kind == "given")
+                continue
             if kind == "progress":
-                ticket.progress.append(payload)
-                self.learn_pace(ticket, payload)
+                if payload.iteration > ticket.done:  # a moved run's first steps are not repeated
+                    ticket.progress.append(payload)
+                    self.learn_pace(ticket, payload)
+                if ticket.stop_after_move is not None:  # it has started again: it stops now
+                    self.inboxes[ticket.worker].put(("stop", number, ticket.stop_after_move))
+                    ticket.stop_after_move = None
+                self.balance()
                 continue
             if kind == "done":
                 ticket.outcome = payload
@@ -193,6 +213,47 @@ class Scheduler:
         with self.lock:
             self.tickets.pop(ticket.number, None)
         ticket.finished.set()
+        self.balance()
+
+    def balance(self) -> None:
+        """When a worker is about to run out of work, ask the busiest to hand over a waiting run
+        that has done no more than its first steps, so no core idles at the class's end while
+        runs wait on another. One hand-over at a time, each lowering the larger load."""
+        with self.lock:
+            unfinished = [t for t in self.tickets.values() if not t.finished.is_set()]
+            if len(self.inboxes) < 2 or any(t.moving_to is not None for t in unfinished):
+                return
+            loads = [self.work_left(w, unfinished) for w in range(len(self.inboxes))]
+            busy, idle = loads.index(max(loads)), loads.index(min(loads))
+
+            def larger_load_after(ticket: Ticket) -> float:
+                seconds = self.seconds_left(ticket)
+                return max(loads[busy] - seconds, loads[idle] + seconds)
+
+            movable = [t for t in unfinished if t.worker == busy and not t.settled
+                       and t.done <= FIRST_STEPS and t.on_stop is not None]
+            best = min(movable, key=larger_load_after, default=None)
+            if (best is None or loads[idle] > TAKE_OVER_BELOW
+                    or larger_load_after(best) >= loads[busy]):
+                return
+            best.moving_to = idle
+        self.inboxes[busy].put(("give", best.number, None))
+
+    def moved(self, ticket: Ticket, given: bool) -> None:
+        """The worker's answer to a hand-over: start the run on its new worker, or leave it."""
+        with self.lock:
+            worker, ticket.moving_to = ticket.moving_to, None
+            if given and worker is not None:
+                ticket.worker = worker
+                self.inboxes[worker].put(("start", ticket.number,
+                                          (ticket.config, ticket.mixed, True)))
+            else:
+                ticket.settled = True
+                if ticket.stop_after_move is not None:
+                    self.inboxes[ticket.worker].put(("stop", ticket.number,
+                                                     ticket.stop_after_move))
+                    ticket.stop_after_move = None
+        self.balance()
 
     def replace_dead_workers(self) -> None:
         """A worker that died (out of memory, killed) fails its runs plainly and is restarted."""

@@ -102,6 +102,10 @@ class Outcome:
                            self.val_accuracy, self.stopped_early, self.history)
 
 
+class Moved(Exception):
+    """A waiting run was handed to another worker: its thread here ends without a word."""
+
+
 class Baton:
     """Lets one run of this worker compute at a time, and chooses which goes next."""
 
@@ -109,24 +113,42 @@ class Baton:
         self.turns = threading.Condition()
         self.holder: int | None = None
         self.waiting: dict[int, tuple] = {}  # run number -> its place: lowest goes first
+        self.fresh: set[int] = set()  # runs that have not trained beyond their first report
+        self.moved: set[int] = set()
 
     def take(self, number: int, place: tuple) -> None:
         with self.turns:
             self.waiting[number] = place
             while self.holder is not None or min(self.waiting, key=self.waiting.get) != number:
                 self.turns.wait()
+                if number in self.moved:
+                    self.moved.discard(number)
+                    raise Moved
             del self.waiting[number]
             self.holder = number
 
-    def give_back(self) -> None:
+    def give_back(self, number: int) -> None:
         with self.turns:
-            self.holder = None
-            self.turns.notify_all()
+            if self.holder == number:
+                self.holder = None
+                self.turns.notify_all()
 
     def pass_on(self, number: int, place: tuple) -> None:
         """Give the turn back, and wait for the next one from this place."""
-        self.give_back()
+        self.give_back(number)
         self.take(number, place)
+
+    def hand_over(self, number: int) -> bool:
+        """Let another worker train a run that waits here having done no more than its first
+        steps (it starts over there, a fraction of a second lost); False if it has gone further."""
+        with self.turns:
+            if number not in self.waiting or number not in self.fresh:
+                return False
+            del self.waiting[number]
+            self.fresh.discard(number)
+            self.moved.add(number)
+            self.turns.notify_all()
+            return True
 
     def hurry(self, number: int) -> None:
         """A stopped run goes next: it only has to wrap up."""
@@ -169,6 +191,8 @@ def worker_main(inbox: Any, outbox: Any, data_dir: str | None, drawings: str | N
             threading.Thread(target=train_one, daemon=True,
                              args=(number, detail, data, drawn, baton, stops,
                                    outbox.put)).start()
+        elif kind == "give":
+            outbox.put(("given" if baton.hand_over(number) else "kept", number, None))
         elif number in stops:
             stops[number].keep = detail
             stops[number].pressed.set()
@@ -186,18 +210,22 @@ def training_set(data: Any, config: TrainConfig, mixed: ClassSet | None) -> Any:
     return with_pen_digits(data, config)
 
 
-def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any, drawings: Any,
-              baton: Baton, stops: dict[int, Stop], send: Callable[[tuple], None]) -> None:
-    """Train one run in turns with the others; send its progress and its outcome."""
+def train_one(number: int, task: tuple[TrainConfig, ClassSet | None, bool], data: Any,
+              drawings: Any, baton: Baton, stops: dict[int, Stop],
+              send: Callable[[tuple], None]) -> None:
+    """Train one run in turns with the others; send its progress and its outcome. A run moved
+    here from another worker has shown its first curve point there: it takes no first turn."""
     import numpy as np
 
     from digitpad.costs import expected_seconds
-    from digitpad.training import ConfigError, Diverged, train
+    from digitpad.training import FIRST_STEPS, ConfigError, Diverged, train
 
-    config, mixed = task
+    config, mixed, moved = task
 
     def report(progress: Progress) -> None:  # then a run with less work left goes first
         send(("progress", number, progress))
+        if progress.iteration > FIRST_STEPS:
+            baton.fresh.discard(number)
         baton.pass_on(number, (TRAINING, expected_seconds(config, progress.iteration), number))
 
     def score(images: np.ndarray) -> np.ndarray:
@@ -210,8 +238,10 @@ def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any,
         return np.concatenate(parts)
 
     stop = stops[number]
-    baton.take(number, (FIRST_TURN, number))
+    baton.fresh.add(number)
     try:
+        baton.take(number, (TRAINING, expected_seconds(config), number) if moved
+                   else (FIRST_TURN, number))
         if stop.pressed.is_set():
             send(("failed", number, ("Stopped before it started.", "problem")))
             return
@@ -224,6 +254,8 @@ def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any,
             None if drawings is None else score(drawings.images),
             None if mixed is None or not len(mixed.x_held)
             else score(mixed.x_held.astype(np.float32) / 255.0))))
+    except Moved:
+        return
     except (ConfigError, Diverged) as e:
         send(("failed", number, (str(e), "problem")))
     except Exception:  # logged for the server's operator; the person gets a plain sentence
@@ -231,5 +263,6 @@ def train_one(number: int, task: tuple[TrainConfig, ClassSet | None], data: Any,
         send(("failed", number, ("The training failed on the server. Try again, or try other "
                                  "settings.", "error")))
     finally:
-        stops.pop(number, None)
-        baton.give_back()
+        if stops.get(number) is stop:
+            stops.pop(number)
+        baton.give_back(number)
