@@ -3,6 +3,7 @@
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -34,24 +35,39 @@ def mnist(mnist_dir):
     return load_mnist(mnist_dir)
 
 
+@contextmanager
+def serving(tmp_path_factory, temp: Path) -> Iterator[str]:
+    """The app on a free port, serving the shipped model, keeping corrections in a fresh
+    database of its own, its temporary files in temp, with one training worker (as on a
+    one-core server: a second run waits behind the first); its URL."""
+    database = tmp_path_factory.mktemp("classdata") / "class.db"
+    try:
+        with running_app(args=("--db", str(database), "--train-workers", "1"),
+                         env={"TMPDIR": str(temp)}) as url:
+            yield url
+    except AppDidNotStart as e:
+        pytest.fail(str(e), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory) -> Iterator[str]:
+    """One app for the test files that draw, read and save a few drawings, as a class's
+    visitors do; a file whose tests train, flood or upload much overrides it with own_app."""
+    with serving(tmp_path_factory, tmp_path_factory.mktemp("app-temp")) as url:
+        yield url
+
+
 @pytest.fixture(scope="module")
-def app_temp(tmp_path_factory) -> Path:
-    """The app's temporary folder (its TMPDIR), apart from other apps the run starts meanwhile."""
+def own_temp(tmp_path_factory) -> Path:
+    """The temporary folder of a test file's own app."""
     return tmp_path_factory.mktemp("app-temp")
 
 
 @pytest.fixture(scope="module")
-def app_server(tmp_path_factory, app_temp) -> Iterator[str]:
-    """The app on a free port, serving the shipped model, keeping corrections in a fresh
-    database of its own, with one training worker (as on a one-core server: a second run waits
-    behind the first); its URL."""
-    database = tmp_path_factory.mktemp("classdata") / "class.db"
-    try:
-        with running_app(args=("--db", str(database), "--train-workers", "1"),
-                         env={"TMPDIR": str(app_temp)}) as url:
-            yield url
-    except AppDidNotStart as e:
-        pytest.fail(str(e), pytrace=False)
+def own_app(tmp_path_factory, own_temp) -> Iterator[str]:
+    """An app for one test file alone: its URL."""
+    with serving(tmp_path_factory, own_temp) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,12 @@ BOMB_SIDE = 20_000
 
 
 @pytest.fixture(scope="module")
+def app_server(own_app):
+    """This file's tests upload much: an app of their own."""
+    return own_app
+
+
+@pytest.fixture(scope="module")
 def client(app_server):
     return Client(app_server, verbose=False, ssl_verify=False)
 

@@ -54,7 +54,7 @@ def cache(tmp_path_factory) -> Path:
 def url(cache: Path) -> Iterator[str]:
     """The app with its Gradio cache in a folder of the test's, cleaned every few seconds."""
     try:
-        with running_app(args=("--cache-seconds", str(CACHE_SECONDS)),
+        with running_app(args=("--cache-seconds", str(CACHE_SECONDS), "--train-workers", "1"),
                          env={"GRADIO_TEMP_DIR": str(cache)}) as address:
             with httpx.Client(timeout=60) as http:  # until the trainer has started
                 train_stream(http, address, SHORT_RUN, secrets.token_hex(8), messages=1000)

@@ -28,6 +28,12 @@ RUN_TIMEOUT = 180  # seconds for a 100-iteration run to train and be scored on a
 
 
 @pytest.fixture(scope="module")
+def app_server(own_app):
+    """This file's tests flood the server: an app of their own."""
+    return own_app
+
+
+@pytest.fixture(scope="module")
 def api(app_server):
     with httpx.Client(base_url=app_server, timeout=30) as client:
         yield client

@@ -13,6 +13,12 @@ DIVERGED = r"learning rate too high: the loss became (NaN|infinite|too large) at
 
 
 @pytest.fixture(scope="module")
+def app_server(own_app):
+    """This file's tests train: an app of their own."""
+    return own_app
+
+
+@pytest.fixture(scope="module")
 def client(app_server):
     return Client(app_server, verbose=False)
 

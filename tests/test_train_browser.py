@@ -28,6 +28,12 @@ pytestmark = pytest.mark.browser
 RUN_TIMEOUT = 180  # seconds for a short run to train and be scored on a busy 2-core machine
 
 
+@pytest.fixture(scope="module")
+def app_server(own_app):
+    """This file's tests train and watch who waits: an app of their own."""
+    return own_app
+
+
 def open_train_tab(page) -> None:
     page.get_by_role("tab", name="Train").click()
     page.wait_for_selector("#train", timeout=WAIT * 1000)
@@ -162,18 +168,18 @@ def test_learning_rate_far_too_high_stops_with_a_plain_message(page):
     assert page.locator("#status .dp-scores").count() == 0
 
 
-def session_folders(app_temp: Path) -> set[Path]:
+def session_folders(temp: Path) -> set[Path]:
     """The folders where the app's sessions keep their trained models for download."""
-    return set(app_temp.glob("digitpad-session-*"))
+    return set(temp.glob("digitpad-session-*"))
 
 
-def test_closing_the_tab_frees_the_sessions_models(browser, app_server, app_temp):
-    before = session_folders(app_temp)
+def test_closing_the_tab_frees_the_sessions_models(browser, app_server, own_temp):
+    before = session_folders(own_temp)
     context = browser.new_context(viewport=VIEWPORT)
     page = open_app(context.new_page(), app_server)
     start_run(page, 100)
     wait_for_scores(page)
-    mine = session_folders(app_temp) - before
+    mine = session_folders(own_temp) - before
     assert len(mine) == 1 and any(next(iter(mine)).glob("*.keras"))
     context.close()
     deadline = time.monotonic() + 60  # the server notices a closed tab within its heartbeat

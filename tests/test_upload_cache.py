@@ -34,7 +34,7 @@ def cache(tmp_path_factory) -> Path:
 def url(cache: Path) -> Iterator[str]:
     """The app with its Gradio cache in a folder of the test's, under a 20 MB budget."""
     try:
-        with running_app(args=("--cache-mb", str(CACHE_MB), "--db", ""),
+        with running_app(args=("--cache-mb", str(CACHE_MB), "--db", "", "--train-workers", "1"),
                          env={"GRADIO_TEMP_DIR": str(cache)}) as address:
             yield address
     except AppDidNotStart as e:
