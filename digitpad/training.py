@@ -28,8 +28,7 @@ from digitpad.steps import (
 
 REPORT_SECONDS = 0.5
 FIRST_STEPS = 10  # a run's first report comes after this many steps: a quick first curve point
-CURVE_VALIDATION = 500  # validation digits scored at each report (about 1 point of noise at 95%);
-# the final score takes all 5,000
+CURVE_VALIDATION = 1000  # validation digits scored at each report; the final score takes all
 
 
 class Diverged(RuntimeError):
