@@ -2,7 +2,7 @@
 
     python bench/noop_app.py --port PORT
 
-What Gradio's upload, queue and streaming cost on their own: `python bench/load.py --noop`
+What Gradio's upload, queue and streaming cost on their own: `python -m bench.load --noop`
 measures a class against it, the ceiling any work inside /predict can only lower.
 """
 

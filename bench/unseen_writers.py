@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from dataclasses import replace
 
@@ -29,7 +28,7 @@ from digitpad.pen_digits import unseen_half, with_pen_digits
 from digitpad.scoring import predict_labels, writer_scores
 from digitpad.strokes import load_strokes
 from digitpad.training import Diverged, train
-from tests.harness.classroom import cpu_model
+from tests.harness.timing import machine
 
 FOLDS = ("A", "B")  # the writer half each fold learns from; it is scored on the other
 
@@ -67,7 +66,7 @@ def report(half: str, fold: dict[str, float]) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     args = train_script.parse_args(argv)
-    print(f"CPU: {cpu_model()}, {os.cpu_count()} cores", flush=True)
+    print(machine(), flush=True)
     try:
         data = load_mnist(args.data_dir)
         records = load_strokes(args.strokes or args.pen_data)
