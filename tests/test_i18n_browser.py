@@ -6,6 +6,8 @@ Gradio's (its gr.I18n labels and built-in text). One app server for all language
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import gradio
@@ -69,6 +71,16 @@ def gradio_says(lang: str, key: str) -> str:
     raise LookupError(f"Gradio says no {key} in {lang}")
 
 
+@contextmanager
+def opened(browser, url: str, locale: str) -> Iterator:
+    """The app open in a fresh browser context that speaks locale; the context closed after."""
+    context = browser.new_context(viewport=VIEWPORT, locale=locale)
+    try:
+        yield open_app(context.new_page(), url)
+    finally:
+        context.close()
+
+
 def open_upload(page) -> None:
     """Open the Draw tab's upload section: the image input, with Gradio's own drop text."""
     page.click("#upload-section > button")
@@ -94,9 +106,7 @@ def draw_and_correct(page) -> None:
 
 @pytest.mark.parametrize("lang", list(BROWSER_LOCALES))
 def test_every_tab_speaks_the_browsers_language(browser, app_server, lang):
-    context = browser.new_context(viewport=VIEWPORT, locale=BROWSER_LOCALES[lang])
-    try:
-        page = open_app(context.new_page(), app_server)
+    with opened(browser, app_server, BROWSER_LOCALES[lang]) as page:
         assert page.evaluate("document.documentElement.lang") == lang
         draw_and_correct(page)
         assert page.get_by_text(CATALOGUES[lang]["net.title"]).count()
@@ -105,14 +115,10 @@ def test_every_tab_speaks_the_browsers_language(browser, app_server, lang):
             open_tab(page, lang, key)
             left[key] = untranslated(page, lang)
         assert not any(left.values()), f"English left in {lang}: {left}"
-    finally:
-        context.close()
 
 
 def test_arabic_is_right_to_left_but_the_pad_and_bars_are_not(browser, app_server):
-    context = browser.new_context(viewport=VIEWPORT, locale="ar")
-    try:
-        page = open_app(context.new_page(), app_server)
+    with opened(browser, app_server, "ar") as page:
         before = result_html(page)
         draw_strokes(page, one_strokes())
         wait_for_prediction(page, before)
@@ -126,14 +132,10 @@ def test_arabic_is_right_to_left_but_the_pad_and_bars_are_not(browser, app_serve
         assert [digit for digit, _ in sorted(lefts, key=lambda bar: bar[1])] == list(range(10))
         pad, answer = (page.locator(s).bounding_box() for s in ("#pad", "#result"))
         assert pad["x"] > answer["x"]  # the page is mirrored: the pad on the right
-    finally:
-        context.close()
 
 
 def test_the_language_menu_overrides_the_browser(browser, app_server):
-    context = browser.new_context(viewport=VIEWPORT, locale="en-US")
-    try:
-        page = open_app(context.new_page(), app_server)
+    with opened(browser, app_server, "en-US") as page:
         assert page.evaluate("document.documentElement.lang") == ENGLISH
         with page.expect_navigation():
             page.select_option("#language select", "fr")
@@ -149,14 +151,10 @@ def test_the_language_menu_overrides_the_browser(browser, app_server):
         assert "Enregistré comme 1" in page.locator("#correct").inner_text()
         assert set(LANGUAGES) == set(page.locator("#language option").evaluate_all(
             "options => options.map((o) => o.value)"))
-    finally:
-        context.close()
 
 
 def test_the_language_menu_switches_gradios_words_too(browser, app_server):
-    context = browser.new_context(viewport=VIEWPORT, locale="de-DE")
-    try:
-        page = open_app(context.new_page(), app_server)
+    with opened(browser, app_server, "de-DE") as page:
         with page.expect_navigation():
             page.select_option("#language select", "es")
         open_app(page, page.url)
@@ -168,14 +166,10 @@ def test_the_language_menu_switches_gradios_words_too(browser, app_server):
         assert gradio_says("de", "drop_image") not in page.evaluate(SHOWN)
         left = untranslated(page, "es", "de")
         assert not left, f"German left beside Spanish: {left}"
-    finally:
-        context.close()
 
 
 def test_arabic_from_the_address_in_an_english_browser(browser, app_server):
-    context = browser.new_context(viewport=VIEWPORT, locale="en-US")
-    try:
-        page = open_app(context.new_page(), app_server + "?lang=ar")
+    with opened(browser, app_server + "?lang=ar", "en-US") as page:
         open_upload(page)
         arabic = CATALOGUES["ar"]
         expect(page.get_by_role("tab", name=arabic["tab.train"], exact=True)).to_be_visible()
@@ -184,5 +178,3 @@ def test_arabic_from_the_address_in_an_english_browser(browser, app_server):
         assert page.evaluate("document.documentElement.dir") == "rtl"
         left = untranslated(page, "ar")
         assert not left, f"English left beside Arabic: {left}"
-    finally:
-        context.close()
