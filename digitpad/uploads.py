@@ -28,7 +28,8 @@ UPLOAD_MB_PER_MINUTE = 60  # per client; each upload counts at least MIN_CHARGE
 MIN_CHARGE = 64 * 1024  # a file's folder and inode: a flood of tiny files is bounded too
 READ_SECONDS = 5  # an upload the Draw tab has read is kept this long, for the page's preview
 SWEEP_SECONDS = 1.0  # how often due files are deleted
-BUDGET_SWEEPS = 10  # and every this many sweeps, the budget kept against the app's own pictures
+BUDGET_SWEEPS = 60  # and every this many, the budget and age kept against the app's own pictures:
+# a walk of the whole folder, which holds thousands of files on a server that has run for a while
 TOO_MANY = "You have uploaded a lot in the last minute: wait a little, then try again."
 
 
@@ -101,8 +102,8 @@ class UploadCache:
                 self.remove(path)
 
     def make_room(self, incoming: int) -> None:
-        """Delete the oldest files until the folder and the bytes of every upload under way fit
-        the budget; incoming joins those until `landed`."""
+        """Delete the files older than max_age, then the oldest until the folder and the bytes of
+        every upload under way fit the budget; incoming joins those until `landed`."""
         if self.folder is None:
             return
         with self.lock:
@@ -111,8 +112,9 @@ class UploadCache:
         cached = sorted((e.stat().st_mtime, e.stat().st_size, e.path) for e in files(self.folder)
                         if e.path not in self.kept)
         total = sum(size for _, size, _ in cached) + under_way
-        for _, size, path in cached:
-            if total <= self.budget:
+        expired = time.time() - self.max_age
+        for modified, size, path in cached:
+            if total <= self.budget and modified >= expired:
                 break
             self.remove(Path(path))
             total -= size
@@ -131,18 +133,8 @@ class UploadCache:
                 del self.due[path]
         for path in due:
             self.remove(path)
-        if keep_budget:  # a scan of the whole folder: uploads keep it themselves, before each
-            self.expire()
+        if keep_budget:  # a walk of the whole folder: uploads keep it themselves, before each
             self.make_room(0)
-
-    def expire(self) -> None:
-        """Delete the files older than max_age."""
-        if self.folder is None:
-            return
-        oldest = time.time() - self.max_age
-        for entry in files(self.folder):
-            if entry.path not in self.kept and entry.stat().st_mtime < oldest:
-                self.remove(Path(entry.path))
 
     def sweep_forever(self) -> None:
         for sweeps in itertools.count(1):

@@ -135,12 +135,12 @@ def test_uploads_under_way_at_once_each_get_room_within_the_budget(tmp_path):
 
 def test_a_file_older_than_the_cache_seconds_is_deleted_even_if_no_event_used_it(tmp_path):
     cache = UploadCache()
-    cache.folder, cache.max_age = tmp_path, 60
+    cache.folder, cache.max_age, cache.budget = tmp_path, 60, MB
     (tmp_path / "example.png").write_bytes(b"kept")
     cache.kept = {str(tmp_path / "example.png")}
     for name, age in (("old.png", 61), ("new.png", 59), ("example.png", 3600)):
         path = tmp_path / name
         path.write_bytes(b"png")
         os.utime(path, (time.time() - age, time.time() - age))
-    cache.expire()
+    cache.make_room(0)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["example.png", "new.png"]
