@@ -172,10 +172,11 @@ class Scheduler:
         return f"training{others_note} · {time_left(left)}"
 
     def learn_pace(self, ticket: Ticket, progress: Progress) -> None:
-        """Follow how long runs really take here, from each report past the first hundred."""
+        """Follow how long runs really take here, from each report past the first hundred: from
+        their own steps' time, as a class's run also waits for the others' turns."""
         expected = expected_seconds(ticket.config) * progress.iteration / ticket.config.iterations
         if progress.iteration >= 100 and expected > 0:
-            self.pace = 0.8 * self.pace + 0.2 * progress.seconds / expected
+            self.pace = 0.8 * self.pace + 0.2 * progress.step_seconds / expected
 
     def listen(self) -> None:
         """Take the workers' messages: progress, outcomes, problems; and notice a dead worker."""

@@ -43,7 +43,8 @@ class Progress:
     loss: float  # mean minibatch cross-entropy since the last report
     accuracy: float  # mean minibatch accuracy since the last report
     val_accuracy: float
-    seconds: float
+    seconds: float  # since the run started, waits for its turn among a class's runs included
+    step_seconds: float = 0.0  # of those, in its own training steps: its pace, whoever else trains
 
 
 @dataclass
@@ -163,7 +164,7 @@ def train(config: TrainConfig, data: Mnist,
         progress = Progress(done, float(loss_sum / (done - first)), float(hits / (done - first)),
                             accuracy(predict, x_val[:CURVE_VALIDATION],
                                      data.y_val[:CURVE_VALIDATION]),
-                            time.perf_counter() - start)
+                            time.perf_counter() - start, step_seconds)
         history.append(progress)
         if on_progress is not None:
             on_progress(progress)

@@ -189,6 +189,20 @@ def test_a_run_nobody_watches_stops_within_seconds(trainer):
     assert left.outcome is None or left.outcome.stopped_early
 
 
+def test_the_pace_comes_from_the_runs_own_steps_not_their_waits(trainer):
+    """Four equal runs on two workers: on each, one trains while the other waits for all of it.
+    The pace that estimates every waiting time follows the steps' own time, not the wait."""
+    trainer.pace = 1.0
+    config = replace(SMALL, iterations=2000)
+    runs = [trainer.submit(f"pace {i}", replace(config, seed=i)) for i in range(4)]
+    watched(*runs)
+    expected = expected_seconds(config)
+    finals = [run.progress[-1].step_seconds / expected for run in runs]  # each run's own pace
+    waited = max(run.progress[-1].seconds / run.progress[-1].step_seconds for run in runs)
+    assert waited > 1.5  # a run's clock holds its wait behind the other
+    assert trainer.pace <= 1.25 * max(finals), (trainer.pace, finals)
+
+
 def test_time_left_is_said_to_the_next_five_seconds():
     assert time_left(3.2) == "a few seconds left"
     assert time_left(41.0) == "about 45 s left"
