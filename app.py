@@ -152,8 +152,7 @@ def serve(shared: Shared, args: argparse.Namespace, started: float) -> None:
     from starlette.middleware import Middleware
 
     from digitpad import api
-    from digitpad.gradio_locale import GradioLocale
-    from digitpad.i18n import gradio_i18n
+    from digitpad.gradio_locale import GradioLocale, gradio_i18n
     from digitpad.limits import UPLOAD_LIMIT, BodyLimit
     from digitpad.ui import ASSETS
     from digitpad.ui.page import build

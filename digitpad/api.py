@@ -19,7 +19,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from digitpad.classdata import NOT_A_DIGIT, TOO_FAST, UNREACHABLE, ClassData, NotSaved, Unreachable
-from digitpad.i18n import ENGLISH, request_language, translate
+from digitpad.gradio_locale import request_language
+from digitpad.i18n import ENGLISH, translate
 from digitpad.limits import (
     BUSY,
     MAX_PENDING,

@@ -7,9 +7,10 @@ navigator.language the language the server speaks for this request (?lang=, else
 
 from __future__ import annotations
 
+import gradio as gr
 from starlette.requests import Request
 
-from digitpad.i18n import pick
+from digitpad.i18n import CATALOGUES, ENGLISH, pick
 from digitpad.limits import ASGIApp, Message, Receive, Scope, Send
 from digitpad.ui import ASSETS
 
@@ -58,3 +59,20 @@ class GradioLocale:
             await send({"type": "http.response.body", "body": page})
 
         await self.app(scope, receive, with_script)
+
+
+def request_language(request: gr.Request | None) -> str:
+    """The language of a Gradio request: ?lang= on the page's address, else Accept-Language."""
+    if request is None:
+        return ENGLISH
+    return pick(request.query_params.get("lang"), request.headers.get("accept-language"))
+
+
+def gradio_i18n() -> gr.I18n:
+    """The catalogues for Gradio's own translation of component labels (gr.I18n)."""
+    return gr.I18n(**CATALOGUES)
+
+
+def label(key: str) -> gr.i18n.I18nData:
+    """A component label Gradio translates in the browser."""
+    return gr.i18n.I18nData(key)

@@ -4,6 +4,8 @@ the language picked from the menu or the browser.
 
 The app's exceptions and status lines speak English (the HTTP API's JSON stays English);
 `localize` finds such a sentence's key in the English catalogue and says it in another language.
+Gradio's side (the labels it translates, a request's language) is in digitpad/gradio_locale.py:
+the training workers load this module with the class's drawings and need no Gradio.
 """
 
 from __future__ import annotations
@@ -13,8 +15,6 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from string import Formatter
-
-import gradio as gr
 
 LOCALES = Path(__file__).resolve().parent / "locales"
 ENGLISH = "en"
@@ -77,23 +77,6 @@ def pick(asked: str | None, accept_language: str | None = None) -> str:
         if base in LANGUAGES:
             return base
     return ENGLISH
-
-
-def request_language(request: gr.Request | None) -> str:
-    """The language of a Gradio request: ?lang= on the page's address, else Accept-Language."""
-    if request is None:
-        return ENGLISH
-    return pick(request.query_params.get("lang"), request.headers.get("accept-language"))
-
-
-def gradio_i18n() -> gr.I18n:
-    """The catalogues for Gradio's own translation of component labels (gr.I18n)."""
-    return gr.I18n(**CATALOGUES)
-
-
-def label(key: str) -> gr.i18n.I18nData:
-    """A component label Gradio translates in the browser."""
-    return gr.i18n.I18nData(key)
 
 
 def template_pattern(text: str) -> re.Pattern:

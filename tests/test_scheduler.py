@@ -4,8 +4,12 @@ takes over a waiting run; the limits refuse plainly; a run nobody watches stops.
 
 from __future__ import annotations
 
+import pickle
+import subprocess
+import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -201,6 +205,22 @@ def test_the_pace_comes_from_the_runs_own_steps_not_their_waits(trainer):
     waited = max(run.progress[-1].seconds / run.progress[-1].step_seconds for run in runs)
     assert waited > 1.5  # a run's clock holds its wait behind the other
     assert trainer.pace <= 1.25 * max(finals), (trainer.pace, finals)
+
+
+def test_a_workers_first_run_loads_no_gradio(tmp_path):
+    """A run's start message carries the class's drawings; unpickling them once imported Gradio
+    in the worker, two seconds before each worker's first run of a class could begin."""
+    digits, labels = np.zeros((2, 28, 28), np.uint8), np.arange(2, dtype=np.uint8)
+    mixed = ClassSet(digits, labels, digits, labels)
+    start = tmp_path / "start.pickle"
+    start.write_bytes(pickle.dumps(("start", 1, (SMALL, mixed, False))))
+    loads = ("import pickle, sys; import digitpad.worker; "
+             "import digitpad.data, digitpad.scoring, digitpad.training, digitpad.pen_digits; "
+             f"pickle.loads(open({str(start)!r}, 'rb').read()); print(sorted(sys.modules))")
+    modules = subprocess.run([sys.executable, "-c", loads], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parent.parent, timeout=300, check=True)
+    assert "digitpad.classset" in modules.stdout  # what the message needed came in
+    assert "'gradio'" not in modules.stdout
 
 
 def test_time_left_is_said_to_the_next_five_seconds():

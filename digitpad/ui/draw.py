@@ -12,7 +12,8 @@ import gradio as gr
 from gradio.data_classes import FileData
 
 from digitpad.classdata import FULL, NotSaved
-from digitpad.i18n import ENGLISH, LANGUAGES, label, translate
+from digitpad.gradio_locale import label
+from digitpad.i18n import ENGLISH, LANGUAGES, translate
 from digitpad.preprocess import NoInk
 from digitpad.reading import Reading, read_digit, read_drawing, reading_or_why, said
 from digitpad.sessions import Lab

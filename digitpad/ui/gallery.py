@@ -7,7 +7,7 @@ import gradio as gr
 import numpy as np
 
 from digitpad.classdata import STORE_DOWN, Unreachable
-from digitpad.i18n import label
+from digitpad.gradio_locale import label
 from digitpad.reading import said
 from digitpad.scoring import predict_labels
 from digitpad.sessions import Lab

@@ -9,7 +9,8 @@ import gradio as gr
 import numpy as np
 
 from digitpad.explain import first_layer_images
-from digitpad.i18n import label, localize, percent, translate
+from digitpad.gradio_locale import label
+from digitpad.i18n import localize, percent, translate
 from digitpad.preprocess import NoInk
 from digitpad.reading import read_drawing, said
 from digitpad.sessions import Lab

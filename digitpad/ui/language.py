@@ -10,7 +10,8 @@ import json
 
 import gradio as gr
 
-from digitpad.i18n import LANGUAGES, RIGHT_TO_LEFT, request_language, translate
+from digitpad.gradio_locale import request_language
+from digitpad.i18n import LANGUAGES, RIGHT_TO_LEFT, translate
 from digitpad.sessions import Lab
 from digitpad.ui import ASSETS
 

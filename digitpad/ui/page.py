@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import gradio as gr
 from gradio import FileData
 
-from digitpad.i18n import label
+from digitpad.gradio_locale import label
 from digitpad.knobs import ConfigError
 from digitpad.preprocess import BadImage, NoInk
 from digitpad.reading import read_digit

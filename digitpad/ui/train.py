@@ -10,7 +10,8 @@ from dataclasses import replace
 import gradio as gr
 
 from digitpad.classdata import Unreachable
-from digitpad.i18n import ENGLISH, label, localize, number, translate
+from digitpad.gradio_locale import label
+from digitpad.i18n import ENGLISH, localize, number, translate
 from digitpad.knobs import KNOBS, ConfigError, TrainConfig
 from digitpad.model import SEED_HIDDEN
 from digitpad.reading import said
