@@ -114,7 +114,7 @@ class Baton:
         self.holder: int | None = None
         self.waiting: dict[int, tuple] = {}  # run number -> its place: lowest goes first
         self.fresh: set[int] = set()  # runs that have not trained beyond their first report
-        self.moved: set[int] = set()
+        self.moved: set[int] = set()  # handed to another worker: their threads here end on waking
 
     def take(self, number: int, place: tuple) -> None:
         with self.turns:
