@@ -197,7 +197,7 @@ def test_the_pace_comes_from_the_runs_own_steps_not_their_waits(trainer):
     """Four equal runs on two workers: on each, one trains while the other waits for all of it.
     The pace that estimates every waiting time follows the steps' own time, not the wait."""
     trainer.pace = 1.0
-    config = replace(SMALL, iterations=2000)
+    config = replace(SMALL, iterations=1000)
     runs = [trainer.submit(f"pace {i}", replace(config, seed=i)) for i in range(4)]
     watched(*runs)
     expected = expected_seconds(config)
