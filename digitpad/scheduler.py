@@ -88,6 +88,11 @@ def time_left(seconds: float) -> str:
     return f"about {5 * math.ceil(seconds / 5):.0f} s left"
 
 
+def bound_for(ticket: Ticket) -> int:
+    """The worker a run trains on, or will once its hand-over is done."""
+    return ticket.worker if ticket.moving_to is None else ticket.moving_to
+
+
 class Scheduler:
     """The server's side: who trains where, their progress, their limits."""
 
@@ -149,7 +154,7 @@ class Scheduler:
 
     def work_left(self, worker: int, unfinished: list[Ticket]) -> float:
         """Expected seconds of training still queued or running on one worker."""
-        return sum(self.seconds_left(t) for t in unfinished if t.worker == worker)
+        return sum(self.seconds_left(t) for t in unfinished if bound_for(t) == worker)
 
     def status(self, ticket: Ticket) -> str:
         """Where a run stands, honestly: waiting behind runs with less left, or training; time
@@ -157,7 +162,7 @@ class Scheduler:
         with self.lock:
             others = [t for t in self.tickets.values() if t is not ticket]
         left = self.seconds_left(ticket)
-        ahead = [t for t in others if t.worker == ticket.worker
+        ahead = [t for t in others if bound_for(t) == bound_for(ticket)
                  and (self.seconds_left(t), t.number) < (left, ticket.number)]
         if not self.ready.is_set():
             return "the trainer is starting: TensorFlow and MNIST load once, in a few seconds"

@@ -7,6 +7,7 @@ import base64
 import io
 import os
 import time
+import warnings
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,6 +52,9 @@ def open_app(page, url: str):
     deadline = time.monotonic() + START_TIMEOUT
     while (flow.pending or time.monotonic() - flow.last < QUIET) and time.monotonic() < deadline:
         page.wait_for_timeout(100)
+    if flow.pending:  # the test goes on; the run's summary says which request never ended
+        warnings.warn(f"open_app waited {START_TIMEOUT:.0f} s on requests still open: "
+                      f"{sorted(set(flow.pending.values()))}", stacklevel=2)
     return page
 
 
