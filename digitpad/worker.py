@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -180,10 +181,11 @@ def worker_main(inbox: Any, outbox: Any, data_dir: str | None, drawings: str | N
     from digitpad.training import TrainConfig, train
 
     data = load_mnist(data_dir)
-    drawn = load_drawings(drawings)
     warm_up = TrainConfig(iterations=10)  # the tutorial's run, briefly
     train(warm_up, data)  # the first person's run then finds its step traced, its memory grown
     outbox.put(("ready", 0, None))
+    # drawn after "ready", on a thread: a run needs them only once it is trained, to be scored
+    drawn = ThreadPoolExecutor(1).submit(load_drawings, drawings)
     baton, stops = Baton(), {}
     for kind, number, detail in iter(inbox.get, None):
         if kind == "start":
@@ -211,7 +213,7 @@ def training_set(data: Any, config: TrainConfig, mixed: ClassSet | None) -> Any:
 
 
 def train_one(number: int, task: tuple[TrainConfig, ClassSet | None, bool], data: Any,
-              drawings: Any, baton: Baton, stops: dict[int, Stop],
+              drawings: Future, baton: Baton, stops: dict[int, Stop],
               send: Callable[[tuple], None]) -> None:
     """Train one run in turns with the others; send its progress and its outcome. A run moved
     here from another worker has shown its first curve point there: it takes no first turn."""
@@ -249,9 +251,10 @@ def train_one(number: int, task: tuple[TrainConfig, ClassSet | None, bool], data
         if not stop.keep:
             send(("failed", number, ("Stopped: nobody was watching it.", "problem")))
             return
+        drawn = drawings.result()  # long rendered, unless the run came in its first seconds
         send(("done", number, Outcome.of(
             result, score(data.x_test.astype(np.float32) / 255.0),
-            None if drawings is None else score(drawings.images),
+            None if drawn is None else score(drawn.images),
             None if mixed is None or not len(mixed.x_held)
             else score(mixed.x_held.astype(np.float32) / 255.0))))
     except Moved:
