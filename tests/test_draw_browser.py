@@ -4,14 +4,12 @@ undo, clear, uploads, and real pen trajectories read the same in the browser as 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
+from digitpad.evaluate import main as evaluate
 from digitpad.model import load_model, make_predictor
 from digitpad.reading import read_drawing
 from digitpad.strokes import fit_to_canvas, load_strokes, render
@@ -190,7 +188,7 @@ def offline_predict():
 
 
 def test_pen_trajectories_read_in_browser_as_offline(page, pen_digits, offline_predict,
-                                                     tmp_path):
+                                                     tmp_path, capsys):
     """Replay real pen strokes with the mouse; the browser reads them as the offline drawing
     (digitpad.strokes.render, digitpad.evaluate) does, and reads nearly all correctly."""
     rows, mismatches = [], []
@@ -215,11 +213,10 @@ def test_pen_trajectories_read_in_browser_as_offline(page, pen_digits, offline_p
 
     data = tmp_path / "pen_digits.json"
     data.write_text(json.dumps(pen_digits))
-    run = subprocess.run([sys.executable, "-m", "digitpad.evaluate", "strokes", str(data),
-                          "--model", MODEL], cwd=REPO, capture_output=True, text=True,
-                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=300)
-    assert run.returncode == 0, run.stderr[-3000:]
-    summary = re.search(r"^accuracy=([0-9.]+) n=(\d+)$", run.stdout, re.MULTILINE)
-    assert summary, run.stdout
+    capsys.readouterr()
+    assert evaluate(["strokes", str(data), "--model", str(REPO / MODEL)]) == 0
+    printed = capsys.readouterr()
+    summary = re.search(r"^accuracy=([0-9.]+) n=(\d+)$", printed.out, re.MULTILINE)
+    assert summary, printed
     assert int(summary[2]) == len(labels)
     assert summary[1] == f"{(offline == labels).mean():.4f}" == f"{correct / len(labels):.4f}"

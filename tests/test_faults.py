@@ -15,7 +15,7 @@ from pathlib import Path
 
 from deploy.processes import free_port, stop
 from digitpad.model import SHIPPED_MODEL, load_model
-from tests.harness.server import REPO, running_app
+from tests.harness.server import REPO
 
 START_TIMEOUT = 120  # TensorFlow import and model load on a busy machine
 LISTEN = "0A"  # TCP state LISTEN in /proc/net/tcp
@@ -162,10 +162,10 @@ def listening(port: int) -> set[str]:
     return found
 
 
-def test_app_listens_on_loopback_by_default():
-    with running_app(timeout=START_TIMEOUT) as url:
-        port = int(url.rsplit(":", 1)[1].strip("/"))
-        assert listening(port) == {"127.0.0.1"}
+def test_app_listens_on_loopback_by_default(app_server):
+    """The shared app is started without --host, as a teacher starts it."""
+    port = int(app_server.rsplit(":", 1)[1].strip("/"))
+    assert listening(port) == {"127.0.0.1"}
 
 
 def test_all_interfaces_gives_a_one_line_warning_with_the_url(tmp_path):

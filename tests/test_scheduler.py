@@ -1,6 +1,7 @@
 """The class's trainings: real worker processes, real MNIST, real TensorFlow. A run's result does
 not depend on who else trains; Stop and a diverging run touch only their own run; an idle worker
-takes over a waiting run; the limits refuse plainly; a run nobody watches stops."""
+takes over a waiting run; the limits refuse plainly; a run nobody watches stops; the pace a
+waiting line is told comes from the runs' own steps; a worker loads no Gradio."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,6 +19,7 @@ from digitpad.classset import ClassSet
 from digitpad.costs import expected_seconds
 from digitpad.scheduler import Refused, Scheduler, Ticket, time_left
 from digitpad.training import FIRST_STEPS, TrainConfig, mix_in
+from tests.harness.server import REPO
 
 SMALL = TrainConfig(learning_rate=1e-3, dropout=0.2, iterations=300, batch_size=64,
                     hidden=(64,), seed=5)
@@ -218,7 +219,7 @@ def test_a_workers_first_run_loads_no_gradio(tmp_path):
              "import digitpad.data, digitpad.scoring, digitpad.training, digitpad.pen_digits; "
              f"pickle.loads(open({str(start)!r}, 'rb').read()); print(sorted(sys.modules))")
     modules = subprocess.run([sys.executable, "-c", loads], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent.parent, timeout=300, check=True)
+                             cwd=REPO, timeout=300, check=True)
     assert "digitpad.classset" in modules.stdout  # what the message needed came in
     assert "'gradio'" not in modules.stdout
 

@@ -25,6 +25,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 VIEWPORT = {"width": 1280, "height": 900}
 WAIT = 15  # seconds for anything in the page: a prediction, the empty state
 QUIET = 0.6  # seconds without network traffic or a change of the answer before it counts
+SETTLE = 5  # seconds at most for a loaded page's requests to end: when Gradio's queue
+# stream stays open (now and then), waiting 15 or 90 s did not close it
 
 CANVAS = "#pad canvas"
 CLEAR = "#pad .dp-clear"
@@ -49,11 +51,11 @@ def open_app(page, url: str):
     page.goto(url)
     page.wait_for_selector(CANVAS, timeout=START_TIMEOUT * 1000)
     page.wait_for_selector(RESULT, timeout=WAIT * 1000)
-    deadline = time.monotonic() + WAIT
+    deadline = time.monotonic() + SETTLE
     while (flow.pending or time.monotonic() - flow.last < QUIET) and time.monotonic() < deadline:
         page.wait_for_timeout(100)
-    if flow.pending:  # seen now and then: Gradio's queue stream of a loaded page left open
-        warnings.warn(f"open_app waited {WAIT} s on requests still open: "
+    if flow.pending:
+        warnings.warn(f"open_app waited {SETTLE} s on requests still open: "
                       f"{sorted(set(flow.pending.values()))}", stacklevel=2)
     return page
 
