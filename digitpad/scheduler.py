@@ -66,6 +66,11 @@ class Ticket:
     def done(self) -> int:
         return self.progress[-1].iteration if self.progress else 0
 
+    @property
+    def bound_for(self) -> int:
+        """The worker it trains on, or will once its hand-over is done."""
+        return self.worker if self.moving_to is None else self.moving_to
+
     def stop(self, keep: bool = True) -> None:
         """Stop the run: it keeps what it learned so far, or ends at once if it had not begun;
         without keep (nobody is there to see it) it ends without scoring."""
@@ -86,11 +91,6 @@ def time_left(seconds: float) -> str:
     if seconds < 10:
         return "a few seconds left"
     return f"about {5 * math.ceil(seconds / 5):.0f} s left"
-
-
-def bound_for(ticket: Ticket) -> int:
-    """The worker a run trains on, or will once its hand-over is done."""
-    return ticket.worker if ticket.moving_to is None else ticket.moving_to
 
 
 class Scheduler:
@@ -154,7 +154,7 @@ class Scheduler:
 
     def work_left(self, worker: int, unfinished: list[Ticket]) -> float:
         """Expected seconds of training still queued or running on one worker."""
-        return sum(self.seconds_left(t) for t in unfinished if bound_for(t) == worker)
+        return sum(self.seconds_left(t) for t in unfinished if t.bound_for == worker)
 
     def status(self, ticket: Ticket) -> str:
         """Where a run stands, honestly: waiting behind runs with less left, or training; time
@@ -162,7 +162,7 @@ class Scheduler:
         with self.lock:
             others = [t for t in self.tickets.values() if t is not ticket]
         left = self.seconds_left(ticket)
-        ahead = [t for t in others if bound_for(t) == bound_for(ticket)
+        ahead = [t for t in others if t.bound_for == ticket.bound_for
                  and (self.seconds_left(t), t.number) < (left, ticket.number)]
         if not self.ready.is_set():
             return "the trainer is starting: TensorFlow and MNIST load once, in a few seconds"
