@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections import Counter
 
 import httpx
@@ -31,6 +32,7 @@ from tests.harness.server import gallery_counts
 pytestmark = pytest.mark.browser
 
 RUN_TIMEOUT = 180  # seconds for a 100-iteration run to train and be scored on a busy machine
+LOG_WAIT = 30  # seconds for nginx to log a request it has answered (it logs after the response)
 VISITORS = 20  # new visitors at most until both copies have had one: each lands on either
 
 
@@ -51,11 +53,17 @@ def copies(postgres):
         pytest.fail(str(e), pytrace=False)
 
 
-def served_by(copies: Copies, cookie: str) -> Counter:
-    """How many requests of the visitor with this cookie each copy served, from nginx's log."""
-    lines = copies.access_log.read_text().splitlines()
-    return Counter(re.search(r" upstream=(\S+)", line)[1] for line in lines
-                   if f" copy={cookie} " in line)
+def served_by(copies: Copies, cookie: str, requests: int) -> Counter:
+    """How many of the visitor's requests each copy served, from nginx's log, once all of them
+    are logged: nginx writes a line after its response has gone out."""
+    deadline = time.monotonic() + LOG_WAIT
+    while True:
+        lines = copies.access_log.read_text().splitlines()
+        where = Counter(re.search(r" upstream=(\S+)", line)[1] for line in lines
+                        if f" copy={cookie} " in line)
+        if sum(where.values()) >= requests or time.monotonic() > deadline:
+            return where
+        time.sleep(0.05)
 
 
 def copy_address(url: str) -> str:
@@ -72,7 +80,7 @@ def test_new_visitors_spread_over_both_copies_and_each_stays_on_its_own(copies):
                 again = visitor.get(path)
                 again.raise_for_status()
                 assert "set-cookie" not in again.headers  # the cookie is set once
-        where = served_by(copies, cookie)
+        where = served_by(copies, cookie, requests=4)
         assert len(where) == 1 and sum(where.values()) == 4, where
         seen |= set(where)
         if len(seen) == 2:
@@ -119,7 +127,7 @@ def test_a_session_trains_and_draws_with_its_model_another_keeps_the_shipped(bro
         assert max(shipped, key=shipped.get) == 1, shipped
         assert max(abs(own[d] - shipped[d]) for d in range(10)) > 1e-3, (own, shipped)
         for page in (trainer, other):
-            where = served_by(copies, copy_cookie(page))
+            where = served_by(copies, copy_cookie(page), requests=6)
             assert len(where) == 1 and sum(where.values()) > 5, where
     finally:
         trainer.context.close()
