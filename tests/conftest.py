@@ -52,21 +52,23 @@ def serving(tmp_path_factory, temp: Path) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory) -> Iterator[str]:
     """One app for the test files that draw, read and save a few drawings, as a class's
-    visitors do; a file whose tests train, flood or upload much overrides it with own_app."""
+    visitors do; the files whose tests train, flood or upload much override it with busy_app."""
     with serving(tmp_path_factory, tmp_path_factory.mktemp("app-temp")) as url:
         yield url
 
 
-@pytest.fixture(scope="module")
-def own_temp(tmp_path_factory) -> Path:
-    """The temporary folder of a test file's own app."""
-    return tmp_path_factory.mktemp("app-temp")
+@pytest.fixture(scope="session")
+def busy_temp(tmp_path_factory) -> Path:
+    """The temporary folder of the busy app."""
+    return tmp_path_factory.mktemp("busy-app-temp")
 
 
-@pytest.fixture(scope="module")
-def own_app(tmp_path_factory, own_temp) -> Iterator[str]:
-    """An app for one test file alone: its URL."""
-    with serving(tmp_path_factory, own_temp) as url:
+@pytest.fixture(scope="session")
+def busy_app(tmp_path_factory, busy_temp) -> Iterator[str]:
+    """A second app for the test files that train, flood or upload much, so the drawing tests'
+    app stays as quiet as a class's: its URL. Each of those tests waits for its own runs and
+    requests to end, as people leaving do, so the next one finds the app idle."""
+    with serving(tmp_path_factory, busy_temp) as url:
         yield url
 
 

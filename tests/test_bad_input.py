@@ -37,9 +37,9 @@ BOMB_SIDE = 20_000
 
 
 @pytest.fixture(scope="module")
-def app_server(own_app):
-    """This file's tests upload much: an app of their own."""
-    return own_app
+def app_server(busy_app):
+    """This file's tests upload much: the busy app."""
+    return busy_app
 
 
 @pytest.fixture(scope="module")

@@ -28,9 +28,9 @@ RUN_TIMEOUT = 180  # seconds for a 100-iteration run to train and be scored on a
 
 
 @pytest.fixture(scope="module")
-def app_server(own_app):
-    """This file's tests flood the server: an app of their own."""
-    return own_app
+def app_server(busy_app):
+    """This file's tests flood the server: the busy app."""
+    return busy_app
 
 
 @pytest.fixture(scope="module")

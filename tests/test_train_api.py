@@ -13,9 +13,9 @@ DIVERGED = r"learning rate too high: the loss became (NaN|infinite|too large) at
 
 
 @pytest.fixture(scope="module")
-def app_server(own_app):
-    """This file's tests train: an app of their own."""
-    return own_app
+def app_server(busy_app):
+    """This file's tests train: the busy app."""
+    return busy_app
 
 
 @pytest.fixture(scope="module")

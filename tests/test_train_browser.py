@@ -29,9 +29,9 @@ RUN_TIMEOUT = 180  # seconds for a short run to train and be scored on a busy 2-
 
 
 @pytest.fixture(scope="module")
-def app_server(own_app):
-    """This file's tests train and watch who waits: an app of their own."""
-    return own_app
+def app_server(busy_app):
+    """This file's tests train and watch who waits: the busy app."""
+    return busy_app
 
 
 def open_train_tab(page) -> None:
@@ -173,13 +173,13 @@ def session_folders(temp: Path) -> set[Path]:
     return set(temp.glob("digitpad-session-*"))
 
 
-def test_closing_the_tab_frees_the_sessions_models(browser, app_server, own_temp):
-    before = session_folders(own_temp)
+def test_closing_the_tab_frees_the_sessions_models(browser, app_server, busy_temp):
+    before = session_folders(busy_temp)
     context = browser.new_context(viewport=VIEWPORT)
     page = open_app(context.new_page(), app_server)
     start_run(page, 100)
     wait_for_scores(page)
-    mine = session_folders(own_temp) - before
+    mine = session_folders(busy_temp) - before
     assert len(mine) == 1 and any(next(iter(mine)).glob("*.keras"))
     context.close()
     deadline = time.monotonic() + 60  # the server notices a closed tab within its heartbeat
