@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     trainer = (Scheduler(args.data_dir, args.drawings, args.train_workers) if data is not None
                else None)
     shipped = Reader("the shipped model", model, unit_sample(data)).traced()
-    shared = Shared(shipped.finding_unit_digits(), data, problem,
+    shared = Shared(shipped, data, problem,
                     DrawingsLoader(Path(args.drawings)), trainer,
                     open_classdata(args.db, args.db_limit))
     serve(shared, args, started)
@@ -171,6 +171,10 @@ def serve(shared: Shared, args: argparse.Namespace, started: float) -> None:
                             "middleware": [Middleware(BodyLimit), Middleware(UploadGuard),
                                            Middleware(GradioLocale)]},
                 quiet=True, prevent_thread_lock=True)
+    # the work for what the page shows later starts once it is served: as a background thread
+    # holds the interpreter's lock as it computes, the page would otherwise answer later
+    shared.shipped.finding_unit_digits()
+    shared.drawings.start()
     say_ready(demo.local_url, demo.share_url, shared.trainer, started)
     demo.block_thread()
 

@@ -140,13 +140,17 @@ def load_drawings(path: str | Path | None) -> Drawings | None:
 
 
 class DrawingsLoader:
-    """Real drawings drawn and preprocessed in a background thread, so the app starts at once."""
+    """Real drawings drawn and preprocessed in a background thread, started once the page is
+    served, so the app starts at once."""
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         self.drawings: Drawings | None = None
         self.ready = threading.Event()  # set once loaded, or once loading is over for good
-        if path.is_file():
-            threading.Thread(target=self._load, args=(path,), daemon=True).start()
+
+    def start(self) -> None:
+        if self.path.is_file():
+            threading.Thread(target=self._load, args=(self.path,), daemon=True).start()
         else:
             self.ready.set()
 
