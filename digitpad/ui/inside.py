@@ -73,6 +73,10 @@ class InsideTab:
         return [self.using, self.why, self.why_note, self.weights, self.confusion, self.mistakes,
                 self.drawn_confusion, self.drawn_mistakes]
 
+    def opening(self) -> dict:
+        """What the tab shows from the page's load: some of MNIST's training digits."""
+        return {} if self.shared.data is None else {self.samples: self.sample()}
+
     def sample(self) -> list:
         data = self.shared.data
         return digit_grid(data.x_train, data.y_train, SAMPLES, np.random.default_rng())

@@ -30,7 +30,9 @@ def build(shared: Shared, cache_seconds: int = 3600) -> gr.Blocks:
     deleted once cache_seconds old."""
     with gr.Blocks(title="digitpad",
                    delete_cache=(max(5, cache_seconds // 4), cache_seconds)) as demo:
-        state = gr.State(lambda: Lab(), time_to_live=SESSION_SECONDS, delete_callback=Lab.close)
+        # a value, not a function: Gradio copies it for each session, where a function would
+        # add a load event of its own, and an API endpoint
+        state = gr.State(Lab(), time_to_live=SESSION_SECONDS, delete_callback=Lab.close)
         with gr.Row(elem_id="header"):
             gr.Markdown("# digitpad\n" + label("page.subtitle"), elem_id="title")
             language = language_menu()
@@ -42,19 +44,20 @@ def build(shared: Shared, cache_seconds: int = 3600) -> gr.Blocks:
         link_tabs(draw, training, inside, state)
 
         def open_session(lab: Lab, request: gr.Request) -> dict:
-            """Every later event gets this Lab; the page speaks its language from now on."""
+            """Every later event gets this Lab; the page speaks its language from now on. The
+            page's one load event: with two, Gradio's page sometimes missed one's answer."""
             lab = shared.open_lab(request.session_hash, lab)
             speaking(lab, request)
-            return {state: lab, language: lab.lang, **draw.speak(lab), **training.speak(lab)}
+            return {state: lab, language: lab.lang, **draw.speak(lab), **training.speak(lab),
+                    **inside.opening()}
 
         def close_session(request: gr.Request) -> None:
             shared.close_lab(request.session_hash)
 
-        demo.load(open_session, state, [state, language, *draw.spoken, *training.spoken],
+        demo.load(open_session, state,
+                  [state, language, *draw.spoken, *training.spoken, inside.samples],
                   api_visibility="private")
         demo.unload(close_session)
-        if shared.data is not None:
-            demo.load(inside.sample, None, inside.samples, api_visibility="private")
         add_api(shared)
     return demo
 
