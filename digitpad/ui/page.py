@@ -45,7 +45,7 @@ def build(shared: Shared, cache_seconds: int = 3600) -> gr.Blocks:
 
         def open_session(lab: Lab, request: gr.Request) -> dict:
             """Every later event gets this Lab; the page speaks its language from now on. The
-            page's one load event: with two, Gradio's page sometimes missed one's answer."""
+            page's one load event: with several, Gradio's page sometimes missed one's answer."""
             lab = shared.open_lab(request.session_hash, lab)
             speaking(lab, request)
             return {state: lab, language: lab.lang, **draw.speak(lab), **training.speak(lab),
