@@ -36,11 +36,10 @@ def mnist(mnist_dir):
 
 
 @contextmanager
-def serving(tmp_path_factory, temp: Path) -> Iterator[str]:
-    """The app on a free port, serving the shipped model, keeping corrections in a fresh
-    database of its own, its temporary files in temp, with one training worker (as on a
-    one-core server: a second run waits behind the first); its URL."""
-    database = tmp_path_factory.mktemp("classdata") / "class.db"
+def serving(database: Path, temp: Path) -> Iterator[str]:
+    """The app on a free port, serving the shipped model, keeping corrections in database,
+    its temporary files in temp, with one training worker (as on a one-core server: a second
+    run waits behind the first); its URL."""
     try:
         with running_app(args=("--db", str(database), "--train-workers", "1"),
                          env={"TMPDIR": str(temp)}) as url:
@@ -50,10 +49,16 @@ def serving(tmp_path_factory, temp: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory) -> Iterator[str]:
+def app_database(tmp_path_factory) -> Path:
+    """The class drawings' database of the drawing tests' app."""
+    return tmp_path_factory.mktemp("classdata") / "class.db"
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory, app_database) -> Iterator[str]:
     """One app for the test files that draw, read and save a few drawings, as a class's
     visitors do; the files whose tests train, flood or upload much override it with busy_app."""
-    with serving(tmp_path_factory, tmp_path_factory.mktemp("app-temp")) as url:
+    with serving(app_database, tmp_path_factory.mktemp("app-temp")) as url:
         yield url
 
 
@@ -68,7 +73,7 @@ def busy_app(tmp_path_factory, busy_temp) -> Iterator[str]:
     """A second app for the test files that train, flood or upload much, so the drawing tests'
     app stays as quiet as a class's: its URL. Each of those tests waits for its own runs and
     requests to end, as people leaving do, so the next one finds the app idle."""
-    with serving(tmp_path_factory, busy_temp) as url:
+    with serving(tmp_path_factory.mktemp("classdata") / "class.db", busy_temp) as url:
         yield url
 
 

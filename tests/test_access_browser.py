@@ -10,6 +10,7 @@ import re
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from digitpad.classdata.__main__ import main as classdata_command
 from tests.harness.browser import (
     RESULT,
     UPLOAD_ACCORDION,
@@ -69,7 +70,10 @@ def test_draw_tab_empty_drawn_and_with_uploads_open_has_no_serious_problems(page
     assert serious_problems(page) == []
 
 
-def test_look_inside_and_class_drawings_before_any_drawing_have_no_serious_problems(page):
+def test_look_inside_and_class_drawings_before_any_drawing_have_no_serious_problems(
+        page, app_database, capsys):
+    assert classdata_command(["--db", str(app_database), "clear", "--yes"]) == 0  # a new class
+    assert "deleted" in capsys.readouterr().out
     open_tab(page, "Look inside", "#weights img", INSIDE_TIMEOUT)
     assert "draw a digit" in page.locator("#why-note").inner_text().lower()
     assert not page.locator("#why").is_visible()  # no maps yet, and no empty box
