@@ -168,22 +168,16 @@ class DrawTab:
         correction buttons (when drawings are collected)."""
         return [self.result, self.seen, *([self.correct] if self.correct is not None else [])]
 
-    def answer(self, read: Callable[..., Reading], source: Any, lab: Lab,
-               correctable: bool = False) -> dict:
-        """The answer panel and what the network sees, or a plain message saying what to do;
-        the correction buttons only under an answer for a drawing on the pad."""
+    def answer(self, read: Callable[..., Reading], source: Any, lab: Lab) -> dict:
+        """The answer panel and what the network sees, or a plain message saying what to do; no
+        correction buttons: the pad's own answers (/api/pad) carry those."""
         return self.show(answer_panels(
-            reading_or_why(read, source, self.shared.reader(lab).predict, lab.lang), correctable,
+            reading_or_why(read, source, self.shared.reader(lab).predict, lab.lang), False,
             lab.lang))
 
     def show(self, panels: dict[str, str]) -> dict:
         return {self.result: panels["result"], self.seen: panels["seen"],
                 **({self.correct: panels["correct"]} if self.correct is not None else {})}
-
-    def read_pad(self, strokes: Any, lab: Lab, request: gr.Request) -> dict:
-        """The pad's drawing read again, once the session switches model."""
-        speaking(lab, request)
-        return self.answer(read_drawing, strokes, lab, correctable=True)
 
     def read_upload(self, path: str | None, lab: Lab, request: gr.Request) -> dict:
         speaking(lab, request)

@@ -83,11 +83,13 @@ def link_tabs(draw: DrawTab, training: TrainTab, inside: InsideTab, state: gr.St
                 draw.back: gr.Button(visible=False), state: lab}
 
     switched = [draw.active, draw.back, state]
+    # the pad reads its drawing again with the model now named: through the pad, whose newest
+    # answer wins, so a stroke drawn meanwhile is not answered over by the drawing before it
+    read_again = "() => { window.dispatchEvent(new CustomEvent('digitpad:resend')); }"
     training.use.click(use_run, [state, training.chosen], switched,
-                       api_visibility="private").then(
-        draw.read_pad, [draw.pad, state], draw.answers, api_visibility="private")
+                       api_visibility="private").then(None, js=read_again)
     draw.back.click(use_shipped, state, switched, api_visibility="private").then(
-        draw.read_pad, [draw.pad, state], draw.answers, api_visibility="private")
+        None, js=read_again)
     inside.tab.select(inside.look, [draw.pad, state], inside.outputs, api_visibility="private")
 
 
