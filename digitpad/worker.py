@@ -251,7 +251,8 @@ def train_one(number: int, task: tuple[TrainConfig, ClassSet | None, bool], data
         if not stop.keep:
             send(("failed", number, ("Stopped: nobody was watching it.", "problem")))
             return
-        drawn = drawings.result()  # long rendered, unless the run came in its first seconds
+        baton.give_back(number)  # the others compute while the drawings, if not yet drawn, come
+        drawn = drawings.result()
         send(("done", number, Outcome.of(
             result, score(data.x_test.astype(np.float32) / 255.0),
             None if drawn is None else score(drawn.images),

@@ -8,7 +8,9 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import Future
 from dataclasses import replace
 
 import numpy as np
@@ -19,6 +21,7 @@ from digitpad.classset import ClassSet
 from digitpad.costs import expected_seconds
 from digitpad.scheduler import Refused, Scheduler, Ticket, time_left
 from digitpad.training import FIRST_STEPS, TrainConfig, mix_in
+from digitpad.worker import FIRST_TURN, Baton, Stop, train_one
 from tests.harness.server import REPO
 
 SMALL = TrainConfig(learning_rate=1e-3, dropout=0.2, iterations=300, batch_size=64,
@@ -222,6 +225,38 @@ def test_a_workers_first_run_loads_no_gradio(tmp_path):
                              cwd=REPO, timeout=300, check=True)
     assert "digitpad.classset" in modules.stdout  # what the message needed came in
     assert "'gradio'" not in modules.stdout
+
+
+class Drawing(Future):
+    """The class's drawings a worker is still drawing: it says when a run first asks for them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = threading.Event()
+
+    def result(self, timeout: float | None = None):
+        self.asked.set()
+        return super().result(timeout)
+
+
+def test_a_run_waiting_for_the_drawings_lets_the_others_compute(mnist):
+    """A run trained before its worker has drawn the class's drawings (its first seconds) waits
+    for them to be scored on without holding the turn: a run pressed meanwhile computes."""
+    drawings, baton, sent = Drawing(), Baton(), []
+    task = (replace(SMALL, iterations=20), None, False)
+    run = threading.Thread(target=train_one, args=(
+        1, task, mnist, drawings, baton, {1: Stop()}, sent.append), daemon=True)
+    run.start()
+    assert drawings.asked.wait(RUN_TIMEOUT), sent
+    other = threading.Thread(target=baton.take, args=(2, (FIRST_TURN, 2)), daemon=True)
+    other.start()
+    other.join(RUN_TIMEOUT)
+    assert not other.is_alive(), "the waiting run kept the turn"
+    baton.give_back(2)
+    drawings.set_result(None)
+    run.join(RUN_TIMEOUT)
+    assert [kind for kind, _, _ in sent][-1] == "done", sent[-1]
+    assert sent[-1][2].test_probabilities.shape == (10_000, 10)
 
 
 def test_time_left_is_said_to_the_next_five_seconds():
