@@ -113,6 +113,11 @@ def read_drawing(strokes: Any, predict: Callable[[np.ndarray], np.ndarray]) -> R
     return Reading(predict(digit[None])[0], digit)
 
 
+def read_seen(digit: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) -> Reading:
+    """Read a digit already as the network sees it (28x28): an upload, by another model."""
+    return Reading(predict(digit[None])[0], digit)
+
+
 def said(problem: Exception | str, lang: str = ENGLISH) -> str:
     """A failure as the person reads it, in their language: the app's exceptions and status
     lines carry a catalogue sentence in English (the HTTP API's JSON keeps it so)."""

@@ -10,6 +10,8 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from digitpad.data import Mnist
 from digitpad.knobs import KNOBS, ConfigError, TrainConfig
 from digitpad.model import SEED_HIDDEN, save_model
@@ -130,6 +132,8 @@ class Lab:
     folder: Path | None = None  # made on the first download, removed by close()
     models: dict[str, Reader] = field(default_factory=dict)  # the server's, by id: Shared.models
     lang: str = "en"  # the language its page speaks: the browser's, or the menu's (digitpad.i18n)
+    upload: np.ndarray | None = None  # the upload last read, as the network sees it: read again
+    # by the next model chosen, as its file is gone by then (digitpad/uploads.py)
 
     def add(self, run: Run) -> Run:
         """Keep a run, and offer it to the HTTP API by its id until the session ends (or, if

@@ -16,12 +16,15 @@ from tests.harness.browser import (
     WAIT,
     clear_canvas,
     draw_strokes,
+    mark_input,
     one_strokes,
     open_app,
     probabilities,
     result_html,
+    upload_image,
     wait_for_prediction,
 )
+from tests.harness.server import REPO
 
 pytestmark = pytest.mark.browser
 
@@ -125,6 +128,24 @@ def test_short_run_streams_then_its_model_reads_this_sessions_drawings(page, bro
     draw_strokes(page, one_strokes())
     wait_for_prediction(page, before)
     assert probabilities(page) == pytest.approx(shipped, abs=1e-4)
+
+    # with the pad empty, the upload shown is read again by each model chosen
+    clear_canvas(page)
+    before = result_html(page)
+    upload_image(page, REPO / "assets" / "example-3-paper.png")
+    wait_for_prediction(page, before)
+    shipped = probabilities(page)
+    readings = []  # by run 1, then by the shipped model again
+    for button, tab in (("#use", "Train"), ("#shipped", "Draw")):
+        page.get_by_role("tab", name=tab, exact=True).click()
+        before = result_html(page)
+        mark_input(page)
+        page.click(button)
+        page.get_by_role("tab", name="Draw", exact=True).click()
+        wait_for_prediction(page, before)
+        readings.append(probabilities(page))
+    assert readings[0] != pytest.approx(shipped, abs=1e-3)
+    assert readings[1] == pytest.approx(shipped, abs=1e-4)
 
 
 def start_run(page, iterations: int) -> None:

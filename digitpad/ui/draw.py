@@ -15,7 +15,7 @@ from digitpad.classdata import FULL, NotSaved
 from digitpad.gradio_locale import label
 from digitpad.i18n import ENGLISH, LANGUAGES, translate
 from digitpad.preprocess import NoInk
-from digitpad.reading import Reading, read_digit, read_drawing, reading_or_why, said
+from digitpad.reading import Reading, read_digit, read_drawing, read_seen, reading_or_why, said
 from digitpad.sessions import Lab
 from digitpad.strokes import BRUSH_WIDTH, CANVAS_SIZE, BadStrokes, pad_strokes
 from digitpad.ui import ASSETS
@@ -169,11 +169,11 @@ class DrawTab:
         return [self.result, self.seen, *([self.correct] if self.correct is not None else [])]
 
     def answer(self, read: Callable[..., Reading], source: Any, lab: Lab) -> dict:
-        """The answer panel and what the network sees, or a plain message saying what to do; no
-        correction buttons: the pad's own answers (/api/pad) carry those."""
-        return self.show(answer_panels(
-            reading_or_why(read, source, self.shared.reader(lab).predict, lab.lang), False,
-            lab.lang))
+        """An upload's answer panel and what the network sees, or a plain message saying what to
+        do; no correction buttons: the pad's own answers (/api/pad) carry those."""
+        reading = reading_or_why(read, source, self.shared.reader(lab).predict, lab.lang)
+        lab.upload = reading.digit if isinstance(reading, Reading) else None
+        return self.show(answer_panels(reading, False, lab.lang))
 
     def show(self, panels: dict[str, str]) -> dict:
         return {self.result: panels["result"], self.seen: panels["seen"],
@@ -182,11 +182,19 @@ class DrawTab:
     def read_upload(self, path: str | None, lab: Lab, request: gr.Request) -> dict:
         speaking(lab, request)
         if not path:
+            lab.upload = None
             return self.show(answer_panels(translate(NOTHING_DRAWN, lab.lang), False, lab.lang))
         try:
             return self.answer(read_digit, path, lab)
         finally:
             CACHE.read(path)  # kept a few seconds more, for the page's preview
+
+    def read_upload_again(self, strokes: Any, lab: Lab) -> dict:
+        """After the model is switched, the upload shown is read by the one now named, unless
+        the pad holds a drawing: the pad reads that again itself, and its answer is shown."""
+        if strokes or lab.upload is None:
+            return {}
+        return self.answer(read_seen, lab.upload, lab)
 
     def save(self, strokes: Any, lab: Lab, event: gr.EventData, request: gr.Request) -> str:
         """Keep the pad's drawing with the digit tapped, read again by this session's model, or

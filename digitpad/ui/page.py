@@ -63,8 +63,8 @@ def build(shared: Shared, cache_seconds: int = 3600) -> gr.Blocks:
 
 
 def link_tabs(draw: DrawTab, training: TrainTab, inside: InsideTab, state: gr.State) -> None:
-    """Use for drawing and Back switch the session's model and re-read the pad with it;
-    opening Look inside reads the pad's drawing."""
+    """Use for drawing and Back switch the session's model and re-read the pad, or the upload
+    shown, with it; opening Look inside reads the pad's drawing."""
 
     def use_run(lab: Lab, number: int | None, request: gr.Request) -> dict:
         speaking(lab, request)
@@ -86,10 +86,12 @@ def link_tabs(draw: DrawTab, training: TrainTab, inside: InsideTab, state: gr.St
     # the pad reads its drawing again with the model now named: through the pad, whose newest
     # answer wins, so a stroke drawn meanwhile is not answered over by the drawing before it
     read_again = "() => { window.dispatchEvent(new CustomEvent('digitpad:resend')); }"
-    training.use.click(use_run, [state, training.chosen], switched,
-                       api_visibility="private").then(None, js=read_again)
-    draw.back.click(use_shipped, state, switched, api_visibility="private").then(
-        None, js=read_again)
+    for switch in (training.use.click(use_run, [state, training.chosen], switched,
+                                      api_visibility="private"),
+                   draw.back.click(use_shipped, state, switched, api_visibility="private")):
+        switch.then(None, js=read_again).then(
+            draw.read_upload_again, [draw.pad, state], draw.answers, show_progress="hidden",
+            api_visibility="private")
     inside.tab.select(inside.look, [draw.pad, state], inside.outputs, api_visibility="private")
 
 
