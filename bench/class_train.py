@@ -4,7 +4,8 @@
                                 [--stoppers 0] [--train-workers N] [--no-reference]
 
 Starts the app on a free port and has each person press Train within 5 s of the others, through
-the Train button's own event (join the queue, read its event stream), each in their own session.
+the Train button's own event (join the queue, read its event stream), each in their own session,
+then, as the page does, the event that follows it (the runs' table, the download, the mistakes).
 Settings are mixed: learning rates from 1e-4 to 1e-2, dropout from 0 to 0.5, 1000 iterations of
 128, mostly 512-256-128 with some softmax regressions and 1500-unit networks. Meanwhile
 --drawers people draw on the pad every 500 ms, and --stoppers of the people (every third, from
@@ -52,6 +53,7 @@ from tests.harness.server import (
     resident_mb,
     running_app,
     settle,
+    then_event,
 )
 from tests.harness.timing import machine, products_seconds
 
@@ -125,6 +127,8 @@ def press_train(url: str, events: dict[str, tuple[int, int]], person: Person,
                 status = outputs[1] if outputs and isinstance(outputs[1], str) else ""
                 if "dp-scores" not in status:
                     person.problem = re.sub(r"<[^>]+>", "", status)[:120] or "no result"
+        for _ in queued_event(client, url, events["after train"], [None], session):
+            pass  # the page then shows the runs' table, the download and where the run fails
 
 
 def reference(people: list[Person]) -> list[float]:
@@ -209,6 +213,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def run_the_class(url: str, people: list[Person], args: argparse.Namespace) -> dict:
     """Everyone presses Train while the drawers draw; what the app and its workers used."""
     events = {name: page_event(url, name, "click") for name in ("train", "stop")}
+    events["after train"] = then_event(url, events["train"])
     pid, memory, sampling = app_pid(url), [], threading.Event()
     idle_mb = resident_mb(pid)
     threading.Thread(target=sample_memory, args=(pid, sampling, memory), daemon=True).start()

@@ -67,6 +67,15 @@ def page_event(url: str, elem_id: str, trigger: str) -> tuple[int, int]:
     return index, component
 
 
+def then_event(url: str, event: tuple[int, int]) -> tuple[int, int]:
+    """(fn_index, trigger) of what the page runs once this event is over (its `.then`): the
+    page sends it with the first event's trigger."""
+    config = httpx.get(url + "config", timeout=30).json()
+    index = next(i for i, d in enumerate(config["dependencies"])
+                 if d.get("trigger_after") == event[0])
+    return index, event[1]
+
+
 def api_event(url: str, api_name: str) -> tuple[int, None]:
     """(fn_index, no trigger) of a named API endpoint, as gradio_client calls it."""
     config = httpx.get(url + "config", timeout=30).json()
