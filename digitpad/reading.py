@@ -93,11 +93,15 @@ class Reader:
         return self
 
 
+def read_seen(digit: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) -> Reading:
+    """Read a digit already as the network sees it (28x28): an upload again, by another model."""
+    return Reading(predict(digit[None])[0], digit)
+
+
 def read_digit(image: Any, predict: Callable[[np.ndarray], np.ndarray],
                min_extent: float | None = None) -> Reading:
     """Preprocess any input and run the model on it; NoInk or BadImage when there is no digit."""
-    digit = preprocess(image, min_extent)
-    return Reading(predict(digit[None])[0], digit)
+    return read_seen(preprocess(image, min_extent), predict)
 
 
 def drawing_digit(strokes: Any) -> np.ndarray:
@@ -109,13 +113,7 @@ def drawing_digit(strokes: Any) -> np.ndarray:
 
 def read_drawing(strokes: Any, predict: Callable[[np.ndarray], np.ndarray]) -> Reading:
     """Read the drawing pad's strokes (drawing_digit)."""
-    digit = drawing_digit(strokes)
-    return Reading(predict(digit[None])[0], digit)
-
-
-def read_seen(digit: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) -> Reading:
-    """Read a digit already as the network sees it (28x28): an upload, by another model."""
-    return Reading(predict(digit[None])[0], digit)
+    return read_seen(drawing_digit(strokes), predict)
 
 
 def said(problem: Exception | str, lang: str = ENGLISH) -> str:
