@@ -10,8 +10,6 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.model import SHIPPED_MODEL
-
 
 def median_ms(fn: Callable[[], object], runs: int) -> float:
     """Median wall time of fn over runs calls, after one warm-up call."""
@@ -26,6 +24,8 @@ def median_ms(fn: Callable[[], object], runs: int) -> float:
 
 def speed_args(description: str) -> argparse.Namespace:
     """The speed benches' flags: which model, how many timed calls."""
+    from digitpad.model import SHIPPED_MODEL  # here, not above: it loads TensorFlow, which
+    # bench.start_time, timing the app's start beside this process, must not
     parser = argparse.ArgumentParser(description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=str(SHIPPED_MODEL))
