@@ -1,7 +1,9 @@
 """The class's trainings: real worker processes, real MNIST, real TensorFlow. A run's result does
 not depend on who else trains; Stop and a diverging run touch only their own run; an idle worker
 takes over a waiting run; the limits refuse plainly; a run nobody watches stops; the pace a
-waiting line is told comes from the runs' own steps; a worker loads no Gradio."""
+waiting line is told comes from the runs' own steps; a worker loads no Gradio; a run waiting
+for the class's drawings, in a worker's first seconds, leaves the turn to the others (its
+worker's run thread driven in this process)."""
 
 from __future__ import annotations
 
