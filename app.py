@@ -34,6 +34,7 @@ DEFAULT_MAX_WORKERS = 4  # training processes by default: one per core, up to th
 # a training worker loads TensorFlow and MNIST as the server did before starting it, then
 # trains a few steps: about this many times as long
 WORKER_WARMUP_FACTOR = 1.5
+QUEUE_LOOK_SECONDS = 0.01  # how often Gradio's queue looks for an event to start, when it has none
 READY = "digitpad is ready: open {url}"
 SHARE_HINT = "For a public link that works from anywhere, start it with --share."
 SHARED = "Public link (for 72 hours): {url}"
@@ -162,6 +163,11 @@ def serve(shared: Shared, args: argparse.Namespace, started: float) -> None:
     # what is cached by now stays
     CACHE.start(Path(get_upload_folder()), args.cache_mb, args.cache_seconds)
     demo.queue(default_concurrency_limit=4)
+    # Gradio's queue looks for an event to start every millisecond while it has none: a thousand
+    # wake-ups of the server a second, each taking a core from a training worker for a moment,
+    # a tenth of the server's CPU in a class (docs/measurements.md). Every 10 ms delays an
+    # event 5 ms on average.
+    demo._queue.sleep_when_free = QUEUE_LOOK_SECONDS
     # quiet: the app says itself when it is ready, and offers its own --share, not launch()'s
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,
                 css=(ASSETS / "app.css").read_text(), max_file_size=UPLOAD_LIMIT,

@@ -180,6 +180,19 @@ def cpu_seconds(pid: int, children_only: bool = False) -> float:
     return total
 
 
+def wakeups(pid: int) -> int:
+    """How many times the threads of a process (not its children) have been switched out,
+    waiting or preempted, from /proc/PID/task/*/status."""
+    total = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        try:
+            total += sum(int(line.split()[1]) for line in status.read_text().splitlines()
+                         if "ctxt_switches:" in line)
+        except OSError:
+            continue  # a thread that ended meanwhile
+    return total
+
+
 def resident_mb(pid: int, children: bool = True) -> float:
     """Resident memory of a process and, unless told not to, its live children (the app's
     training workers), in MB."""
