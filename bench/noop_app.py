@@ -29,6 +29,7 @@ def main() -> None:
     with gr.Blocks() as demo:
         gr.api(predict, api_name="predict")
     demo.queue(default_concurrency_limit=4)  # as app.py does
+    demo._queue.sleep_when_free = 0.01  # as app.py does (QUEUE_LOOK_SECONDS)
     demo.launch(server_name="127.0.0.1", server_port=args.port)
 
 
